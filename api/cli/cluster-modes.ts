@@ -1,0 +1,75 @@
+import type { Logger } from 'pino';
+import { connectClickHouse } from '../../platform/clickhouse/clickhouse-connection.ts';
+import { migrate } from '../../platform/clickhouse/migrations.ts';
+import { ConfigError, topicRoutes, type SluiceConfig } from '../../platform/config/sluice-config.ts';
+import { startKafkaIngest } from '../../ingest/kafka/start-kafka-ingest.ts';
+import { createGraphQLServer } from '../graphql/graphql-server.ts';
+import { createGraphQLHttpHandler } from '../http/graphql-http-handler.ts';
+import { startHttpServer } from '../http/http-server.ts';
+import { indexPageRoute } from '../http/index-page.ts';
+import { SLUICE_VERSION } from './package-version.ts';
+
+function requireCluster(config: SluiceConfig, needKafka: boolean): { clickhouseUrl: string; brokers: string[] } {
+  if (!config.clickhouseUrl) throw new ConfigError('invalid configuration:\n  CLICKHOUSE_URL (--clickhouse-url): required in cluster mode');
+  if (needKafka && !config.kafkaBrokers) throw new ConfigError('invalid configuration:\n  KAFKA_BROKERS (--kafka-brokers): required by `sluice ingest`');
+  return { clickhouseUrl: config.clickhouseUrl, brokers: config.kafkaBrokers ?? [] };
+}
+
+/** `sluice ingest`: a member of the ingest consumer group (scale out with more of them). */
+export async function runClusterIngest(config: SluiceConfig, logger: Logger): Promise<{ stop(): Promise<void> }> {
+  const { clickhouseUrl, brokers } = requireCluster(config, true);
+  const clickhouse = await connectClickHouse({ url: clickhouseUrl, database: config.clickhouseDatabase, username: config.clickhouseUser, password: config.clickhousePassword });
+  await migrate(clickhouse);
+  const ingest = await startKafkaIngest({
+    brokers,
+    clientId: config.kafkaClientId,
+    groupId: config.kafkaGroupId,
+    routes: topicRoutes(config),
+    deadLetterTopic: config.topicDeadLetter,
+    clickhouse,
+    logger,
+    batchMaxRows: config.batchMaxRows,
+    batchMaxDelayMs: config.batchMaxDelayMs,
+    maxMessageBytes: config.maxMessageBytes,
+  });
+  logger.info({ brokers, group: config.kafkaGroupId, topics: topicRoutes(config) }, 'ingest worker running');
+  const progress = setInterval(() => logger.info({ consumed: ingest.worker.consumed, ...ingest.metrics.snapshot() }, 'ingest progress'), 30_000);
+  return {
+    async stop() {
+      clearInterval(progress);
+      await ingest.stop();
+      logger.info(ingest.metrics.snapshot(), 'ingest stopped');
+      await clickhouse.close();
+    },
+  };
+}
+
+/** `sluice api`: the GraphQL API over ClickHouse, no ingest. */
+export async function runClusterApi(config: SluiceConfig, logger: Logger): Promise<{ stop(): Promise<void> }> {
+  const { clickhouseUrl, brokers } = requireCluster(config, false);
+  const clickhouse = await connectClickHouse({ url: clickhouseUrl, database: config.clickhouseDatabase, username: config.clickhouseUser, password: config.clickhousePassword });
+  await migrate(clickhouse);
+  const graphql = createGraphQLServer({
+    logger,
+    health: {
+      version: SLUICE_VERSION, mode: 'cluster-api', clickhouse, clickhouseMode: 'external', clickhouseUrl,
+      database: config.clickhouseDatabase, kafkaBrokers: brokers, simulator: false, startedAtMs: Date.now(),
+    },
+  });
+  await graphql.start();
+  const handler = createGraphQLHttpHandler(graphql);
+  const http = await startHttpServer({
+    host: config.host,
+    port: config.httpPort,
+    logger,
+    routes: [async (req, res, url) => (url.pathname === '/graphql' ? (await handler(req, res, url), true) : false), indexPageRoute()],
+  });
+  process.stdout.write(`sluice ${SLUICE_VERSION} API: GraphQL at ${http.url}/graphql (ClickHouse ${clickhouseUrl})\n`);
+  return {
+    async stop() {
+      await http.close();
+      await graphql.stop();
+      await clickhouse.close();
+    },
+  };
+}

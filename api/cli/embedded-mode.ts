@@ -1,0 +1,107 @@
+import type { Logger } from 'pino';
+import { connectClickHouse } from '../../platform/clickhouse/clickhouse-connection.ts';
+import { startEmbeddedClickHouse } from '../../platform/clickhouse/embedded-clickhouse-server.ts';
+import { migrate } from '../../platform/clickhouse/migrations.ts';
+import type { SluiceConfig } from '../../platform/config/sluice-config.ts';
+import { errorMessage } from '../../platform/errors/sluice-error.ts';
+import { createNdjsonIngestHandler } from '../../ingest/http/ndjson-ingest-handler.ts';
+import { IngestMetrics } from '../../ingest/pipeline/ingest-metrics.ts';
+import { IngestPipeline } from '../../ingest/pipeline/ingest-pipeline.ts';
+import { ClickHouseRowWriter } from '../../ingest/sink/clickhouse-row-writer.ts';
+import { runSimulator } from '../../ingest/simulator/simulator-runner.ts';
+import { TrafficSimulator } from '../../ingest/simulator/traffic-simulator.ts';
+import { createGraphQLServer } from '../graphql/graphql-server.ts';
+import { createGraphQLHttpHandler } from '../http/graphql-http-handler.ts';
+import { startHttpServer, type RouteHandler } from '../http/http-server.ts';
+import { indexPageRoute } from '../http/index-page.ts';
+import { SLUICE_VERSION } from './package-version.ts';
+
+/**
+ * `sluice start`: everything in one process, no external services. ClickHouse is the
+ * embedded chdb-wasm endpoint (or CLICKHOUSE_URL when set); events arrive over HTTP
+ * (NDJSON, OTLP) and from the built-in simulator; GraphQL serves the results.
+ */
+export async function runEmbedded(config: SluiceConfig, logger: Logger): Promise<{ stop(): Promise<void> }> {
+  const startedAtMs = Date.now();
+  const stops: (() => Promise<void> | void)[] = [];
+  let clickhouseUrl = config.clickhouseUrl;
+  if (!clickhouseUrl) {
+    logger.info('starting embedded ClickHouse (chdb-wasm)…');
+    const embedded = await startEmbeddedClickHouse({ host: '127.0.0.1', port: config.embeddedClickhousePort, logger: logger.child({ component: 'embedded-clickhouse' }) });
+    stops.push(() => embedded.close());
+    clickhouseUrl = embedded.url;
+  }
+  const clickhouse = await connectClickHouse({ url: clickhouseUrl, database: config.clickhouseDatabase, username: config.clickhouseUser, password: config.clickhousePassword });
+  stops.push(() => clickhouse.close());
+  const { applied } = await migrate(clickhouse);
+  logger.info({ applied }, 'ClickHouse schema up to date');
+
+  const metrics = new IngestMetrics();
+  const pipeline = new IngestPipeline({
+    writer: new ClickHouseRowWriter(clickhouse),
+    metrics,
+    logger: logger.child({ component: 'ingest-pipeline' }),
+    now: Date.now,
+    batchMaxRows: config.batchMaxRows,
+    batchMaxDelayMs: config.batchMaxDelayMs,
+  });
+  const flushTimer = setInterval(() => {
+    if (pipeline.isDue()) pipeline.flush().catch((err) => logger.error({ err: errorMessage(err) }, 'flush failed'));
+  }, 100);
+  stops.push(async () => {
+    clearInterval(flushTimer);
+    await pipeline.flush();
+  });
+
+  if (config.simulate) {
+    const sim = runSimulator(new TrafficSimulator({ seed: startedAtMs }), pipeline);
+    stops.unshift(() => sim.stop());
+  }
+
+  const graphql = createGraphQLServer({
+    logger,
+    health: {
+      version: SLUICE_VERSION, mode: 'embedded', clickhouse, clickhouseMode: config.clickhouseUrl ? 'external' : 'embedded',
+      clickhouseUrl, database: config.clickhouseDatabase, kafkaBrokers: [], metrics, simulator: config.simulate, startedAtMs,
+    },
+  });
+  await graphql.start();
+  stops.unshift(() => graphql.stop());
+  const graphqlHandler = createGraphQLHttpHandler(graphql);
+  const routes: RouteHandler[] = [
+    async (req, res, url) => {
+      if (url.pathname !== '/graphql') return false;
+      await graphqlHandler(req, res, url);
+      return true;
+    },
+    createNdjsonIngestHandler({ pipeline, maxBodyBytes: 64 * 1024 * 1024, maxLineBytes: config.maxMessageBytes }),
+    indexPageRoute(),
+  ];
+  const http = await startHttpServer({ host: config.host, port: config.httpPort, routes, logger });
+  stops.unshift(() => http.close());
+
+  printBanner({ httpUrl: http.url, clickhouseUrl, embeddedClickhouse: !config.clickhouseUrl, simulate: config.simulate, database: config.clickhouseDatabase });
+  return {
+    async stop() {
+      for (const stop of stops) await stop();
+    },
+  };
+}
+
+function printBanner(o: { httpUrl: string; clickhouseUrl: string; embeddedClickhouse: boolean; simulate: boolean; database: string }): void {
+  const lines = [
+    '',
+    `sluice ${SLUICE_VERSION} — embedded mode (one process, no external services)`,
+    '',
+    `  GraphQL      ${o.httpUrl}/graphql`,
+    `               try: curl -s ${o.httpUrl}/graphql -H 'content-type: application/json' \\`,
+    `                      -d '{"query":"{ health { rowsIngested { spans logs checks deploys incidents } } }"}'`,
+    `  Ingest       POST NDJSON to ${o.httpUrl}/ingest/{spans|logs|checks|deploys|incidents}`,
+    `  ClickHouse   ${o.clickhouseUrl} (${o.embeddedClickhouse ? 'embedded chdb-wasm, in memory' : 'external'}; database ${o.database})`,
+    `  Simulator    ${o.simulate ? 'ON — synthetic services, deploys and a bad release now and then (--no-simulate to take only real data)' : 'off (--no-simulate); only data you send is ingested'}`,
+    '',
+    '  Ctrl-C stops.',
+    '',
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+}

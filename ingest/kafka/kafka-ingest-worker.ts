@@ -1,0 +1,125 @@
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Logger } from 'pino';
+import { errorMessage } from '../../platform/errors/sluice-error.ts';
+import type { Decoder } from '../decode/decoder.ts';
+import type { FlushedPositions, IngestPipeline } from '../pipeline/ingest-pipeline.ts';
+import { partitionKey } from '../pipeline/source-position.ts';
+
+export interface KafkaIngestWorkerOptions {
+  kafka: Kafka;
+  groupId: string;
+  /** Topic → decoder (each decoder knows its signal and encoding). */
+  decoders: Map<string, Decoder>;
+  pipeline: IngestPipeline;
+  logger: Logger;
+  /** Start from the earliest offset when the group has no committed offset (default true). */
+  fromBeginning?: boolean;
+  /** How often the batch-age timer checks for a due flush, ms. */
+  tickMs?: number;
+}
+
+/**
+ * A member of the ingest consumer group. Decodes each message, hands the items to the
+ * pipeline, and commits a partition's offset only after the pipeline has made every row
+ * up to it durable. While ClickHouse is unreachable the pipeline retries; the worker
+ * pauses fetching and keeps heart-beating so it stays in the group.
+ */
+export class KafkaIngestWorker {
+  private readonly opts: KafkaIngestWorkerOptions;
+  private readonly consumer: Consumer;
+  private timer: NodeJS.Timeout | undefined;
+  private heartbeat: (() => Promise<void>) | undefined;
+  private paused = false;
+  private stopped = false;
+  /** Messages consumed (all, valid or not). */
+  consumed = 0;
+
+  constructor(opts: KafkaIngestWorkerOptions) {
+    this.opts = opts;
+    this.consumer = opts.kafka.consumer({
+      groupId: opts.groupId,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+    });
+  }
+
+  async start(): Promise<void> {
+    const { consumer, opts } = this;
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      const owned = new Set<string>();
+      for (const [topic, partitions] of Object.entries(e.payload.memberAssignment)) {
+        for (const p of partitions) owned.add(partitionKey(topic, p));
+      }
+      opts.logger.info({ assignment: e.payload.memberAssignment }, 'partitions assigned');
+      opts.pipeline.retainPartitions(owned);
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [...opts.decoders.keys()], fromBeginning: opts.fromBeginning ?? true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+    this.timer = setInterval(() => {
+      if (!this.stopped && opts.pipeline.isDue()) this.flushAndCommit().catch((err) => opts.logger.error({ err: errorMessage(err) }, 'flush failed'));
+    }, opts.tickMs ?? 100);
+  }
+
+  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const { pipeline } = this.opts;
+    const decoder = this.opts.decoders.get(batch.topic);
+    if (!decoder) return;
+    this.heartbeat = heartbeat;
+    await pipeline.prepare(batch.topic, batch.partition, decoder.signal);
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale()) break;
+      const bytes = message.value ?? new Uint8Array(0);
+      pipeline.add({ source: batch.topic, partition: batch.partition, offset: Number(message.offset) }, decoder.decode(bytes));
+      this.consumed++;
+      resolveOffset(message.offset);
+      if (pipeline.isFull()) await this.flushAndCommit();
+    }
+    await heartbeat();
+  }
+
+  /** Writes the pending batch, then commits the offsets it covers. */
+  async flushAndCommit(): Promise<void> {
+    const positions = await this.opts.pipeline.flush({
+      onRetry: async () => {
+        if (!this.paused) {
+          this.paused = true;
+          this.consumer.pause([...this.opts.decoders.keys()].map((topic) => ({ topic })));
+        }
+        await this.heartbeat?.().catch(() => undefined);
+      },
+      onRecovered: () => {
+        this.opts.logger.info('writes recovered; resuming consumption');
+        this.consumer.resume([...this.opts.decoders.keys()].map((topic) => ({ topic })));
+        this.paused = false;
+      },
+    });
+    await this.commit(positions);
+  }
+
+  private async commit(positions: FlushedPositions): Promise<void> {
+    if (positions.size === 0) return;
+    const offsets = [...positions.values()].map((p) => ({ topic: p.source, partition: p.partition, offset: String(p.offset + 1) }));
+    try {
+      await this.consumer.commitOffsets(offsets);
+    } catch (err) {
+      // rows are durable; after a rebalance the new owner replays and skips them
+      this.opts.logger.warn({ err: errorMessage(err), offsets }, 'offset commit failed; replayed positions will be skipped');
+    }
+  }
+
+  /** Flushes what is pending, commits, and leaves the group. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.consumer.stop();
+    await this.flushAndCommit();
+    await this.consumer.disconnect();
+  }
+}

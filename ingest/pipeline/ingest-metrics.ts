@@ -1,0 +1,47 @@
+import { SIGNALS, type Signal } from '../../schema/events/v1/signal.ts';
+
+/**
+ * Counters of the ingest pipeline: every input is accounted for, every drop has a named
+ * reason. Read by the GraphQL `health` query and logged at shutdown.
+ */
+export class IngestMetrics {
+  /** Valid events accepted, per signal (counted before sampling: exact). */
+  readonly accepted: Record<Signal, number> = zero();
+  /** Rows durably written to raw tables, per signal. */
+  readonly written: Record<Signal, number> = zero();
+  /** Dead-lettered inputs, per reason. */
+  readonly deadLettered = new Map<string, number>();
+  /** Events not stored as raw rows, per reason (e.g. `sampled_out`); they still counted toward SLIs. */
+  readonly notStored = new Map<string, number>();
+  /** Rows skipped because a replay found them already durable (not a loss). */
+  replaySkipped = 0;
+  flushes = 0;
+  flushRetries = 0;
+  /** Epoch ms of the last successful flush, 0 if none. */
+  lastFlushAtMs = 0;
+
+  countDeadLetter(reason: string): void {
+    this.deadLettered.set(reason, (this.deadLettered.get(reason) ?? 0) + 1);
+  }
+
+  countNotStored(reason: string): void {
+    this.notStored.set(reason, (this.notStored.get(reason) ?? 0) + 1);
+  }
+
+  snapshot() {
+    return {
+      accepted: { ...this.accepted },
+      written: { ...this.written },
+      deadLettered: Object.fromEntries(this.deadLettered),
+      notStored: Object.fromEntries(this.notStored),
+      replaySkipped: this.replaySkipped,
+      flushes: this.flushes,
+      flushRetries: this.flushRetries,
+      lastFlushAtMs: this.lastFlushAtMs,
+    };
+  }
+}
+
+function zero(): Record<Signal, number> {
+  return Object.fromEntries(SIGNALS.map((s) => [s, 0])) as Record<Signal, number>;
+}

@@ -1,0 +1,168 @@
+import { z } from 'zod';
+import { DEFAULT_TOPICS, SIGNALS, type Signal } from '../../schema/events/v1/signal.ts';
+import { SluiceError } from '../errors/sluice-error.ts';
+
+/**
+ * sluice's configuration: parsed once at start-up from environment variables and
+ * command-line flags with a strict schema. A bad value stops start-up with a message
+ * naming the option (env var and flag); nothing is silently clamped.
+ *
+ * Every option is listed in OPTIONS below (name, env var, flag, doc) — README's config
+ * table and `sluice --help` are generated from it, so they cannot drift from the code.
+ */
+
+const Port = z.coerce.number().int().min(0).max(65_535);
+const PositiveInt = z.coerce.number().int().positive();
+const Bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform((v) =>
+  typeof v === 'boolean' ? v : v === 'true' || v === '1' || v === 'yes',
+);
+const Encoding = z.enum(['json', 'otlp_proto', 'otlp_json']);
+
+export const ConfigSchema = z.strictObject({
+  /** Address the HTTP server (GraphQL, ingest endpoints) binds to. */
+  host: z.string().min(1).default('127.0.0.1'),
+  /** Port of the HTTP server: GraphQL at /graphql, NDJSON ingest at /ingest/<signal>, OTLP at /v1/*. */
+  httpPort: Port.default(4000),
+  /** ClickHouse HTTP URL. Unset in embedded mode: an in-process endpoint is started. */
+  clickhouseUrl: z.url().optional(),
+  /** Port of the embedded ClickHouse endpoint (embedded mode only; 0 = any free port). */
+  embeddedClickhousePort: Port.default(8124),
+  clickhouseDatabase: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an identifier').default('sluice'),
+  clickhouseUser: z.string().default('default'),
+  clickhousePassword: z.string().default(''),
+  /** Comma-separated Kafka bootstrap brokers (host:port). Required by `sluice ingest`. */
+  kafkaBrokers: z
+    .string()
+    .transform((s) => s.split(',').map((b) => b.trim()).filter((b) => b.length > 0))
+    .pipe(z.array(z.string().regex(/^[^:\s]+:\d{1,5}$/, 'must be host:port')).min(1, 'must name at least one broker'))
+    .optional(),
+  kafkaClientId: z.string().min(1).default('sluice'),
+  /** Consumer group of the ingest workers. */
+  kafkaGroupId: z.string().min(1).default('sluice-ingest'),
+  topicSpans: z.string().min(1).default(DEFAULT_TOPICS.spans),
+  topicLogs: z.string().min(1).default(DEFAULT_TOPICS.logs),
+  topicChecks: z.string().min(1).default(DEFAULT_TOPICS.checks),
+  topicDeploys: z.string().min(1).default(DEFAULT_TOPICS.deploys),
+  topicIncidents: z.string().min(1).default(DEFAULT_TOPICS.incidents),
+  /** Encoding of the spans topic: sluice JSON contract or OTLP as the Collector's Kafka exporter writes it. */
+  topicSpansEncoding: Encoding.default('json'),
+  /** Encoding of the logs topic. */
+  topicLogsEncoding: Encoding.default('json'),
+  topicDeadLetter: z.string().min(1).default('sluice.deadletter.v1'),
+  /** A batch is written when it holds this many rows… */
+  batchMaxRows: PositiveInt.default(1000),
+  /** …or when its oldest row has waited this long (ms), whichever comes first. */
+  batchMaxDelayMs: PositiveInt.default(1000),
+  /** Messages larger than this (bytes) are dead-lettered as `oversized`. */
+  maxMessageBytes: PositiveInt.default(1_048_576),
+  /** Built-in traffic simulator (embedded mode). */
+  simulate: Bool.default(true),
+  /** Directory of SLO definition files (YAML). */
+  sloDir: z.string().min(1).default('examples/slos'),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+export type SluiceConfig = z.infer<typeof ConfigSchema>;
+type Key = keyof SluiceConfig;
+
+/** Where each option comes from: env var and flag. */
+export const OPTIONS: { key: Key; env: string; flag: string; doc: string }[] = [
+  { key: 'host', env: 'SLUICE_HOST', flag: '--host', doc: 'address the HTTP server binds to (default 127.0.0.1)' },
+  { key: 'httpPort', env: 'SLUICE_HTTP_PORT', flag: '--port', doc: 'HTTP port: GraphQL /graphql, ingest /ingest/<signal>, OTLP /v1/traces|logs (default 4000)' },
+  { key: 'clickhouseUrl', env: 'CLICKHOUSE_URL', flag: '--clickhouse-url', doc: 'ClickHouse HTTP URL; unset in embedded mode (an in-process endpoint starts)' },
+  { key: 'embeddedClickhousePort', env: 'SLUICE_EMBEDDED_CLICKHOUSE_PORT', flag: '--embedded-clickhouse-port', doc: 'port of the embedded ClickHouse endpoint (default 8124, 0 = any)' },
+  { key: 'clickhouseDatabase', env: 'CLICKHOUSE_DATABASE', flag: '--clickhouse-database', doc: 'database for sluice tables (default sluice)' },
+  { key: 'clickhouseUser', env: 'CLICKHOUSE_USER', flag: '--clickhouse-user', doc: 'ClickHouse user (default default)' },
+  { key: 'clickhousePassword', env: 'CLICKHOUSE_PASSWORD', flag: '--clickhouse-password', doc: 'ClickHouse password (default empty)' },
+  { key: 'kafkaBrokers', env: 'KAFKA_BROKERS', flag: '--kafka-brokers', doc: 'comma-separated host:port list; required by `sluice ingest`' },
+  { key: 'kafkaClientId', env: 'KAFKA_CLIENT_ID', flag: '--kafka-client-id', doc: 'Kafka client id (default sluice)' },
+  { key: 'kafkaGroupId', env: 'KAFKA_GROUP_ID', flag: '--kafka-group-id', doc: 'consumer group of ingest workers (default sluice-ingest)' },
+  { key: 'topicSpans', env: 'SLUICE_TOPIC_SPANS', flag: '--topic-spans', doc: `spans topic (default ${DEFAULT_TOPICS.spans})` },
+  { key: 'topicLogs', env: 'SLUICE_TOPIC_LOGS', flag: '--topic-logs', doc: `logs topic (default ${DEFAULT_TOPICS.logs})` },
+  { key: 'topicChecks', env: 'SLUICE_TOPIC_CHECKS', flag: '--topic-checks', doc: `synthetic checks topic (default ${DEFAULT_TOPICS.checks})` },
+  { key: 'topicDeploys', env: 'SLUICE_TOPIC_DEPLOYS', flag: '--topic-deploys', doc: `deploys topic (default ${DEFAULT_TOPICS.deploys})` },
+  { key: 'topicIncidents', env: 'SLUICE_TOPIC_INCIDENTS', flag: '--topic-incidents', doc: `incidents topic (default ${DEFAULT_TOPICS.incidents})` },
+  { key: 'topicSpansEncoding', env: 'SLUICE_TOPIC_SPANS_ENCODING', flag: '--topic-spans-encoding', doc: 'json | otlp_proto | otlp_json (default json)' },
+  { key: 'topicLogsEncoding', env: 'SLUICE_TOPIC_LOGS_ENCODING', flag: '--topic-logs-encoding', doc: 'json | otlp_proto | otlp_json (default json)' },
+  { key: 'topicDeadLetter', env: 'SLUICE_TOPIC_DEADLETTER', flag: '--topic-deadletter', doc: 'dead-letter topic (default sluice.deadletter.v1)' },
+  { key: 'batchMaxRows', env: 'SLUICE_BATCH_MAX_ROWS', flag: '--batch-max-rows', doc: 'write a batch at this many rows (default 1000)' },
+  { key: 'batchMaxDelayMs', env: 'SLUICE_BATCH_MAX_DELAY_MS', flag: '--batch-max-delay-ms', doc: 'or when its oldest row waited this long, ms (default 1000)' },
+  { key: 'maxMessageBytes', env: 'SLUICE_MAX_MESSAGE_BYTES', flag: '--max-message-bytes', doc: 'larger messages are dead-lettered as oversized (default 1048576)' },
+  { key: 'simulate', env: 'SLUICE_SIMULATE', flag: '--simulate', doc: 'built-in traffic simulator in embedded mode (default true; --no-simulate)' },
+  { key: 'sloDir', env: 'SLUICE_SLO_DIR', flag: '--slo-dir', doc: 'directory of SLO definition files (default examples/slos)' },
+  { key: 'logLevel', env: 'LOG_LEVEL', flag: '--log-level', doc: 'fatal|error|warn|info|debug|trace|silent (default info)' },
+];
+
+/** Raised when configuration is invalid; the message names every option at fault. */
+export class ConfigError extends SluiceError {
+  constructor(message: string) {
+    super('CONFIG_INVALID', message);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Parses `--flag value`, `--flag=value`, `--no-flag` from argv (after the command) and the
+ * environment. Flags win over env vars. Unknown flags are errors.
+ */
+export function parseConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): SluiceConfig {
+  const raw: Record<string, unknown> = {};
+  for (const opt of OPTIONS) {
+    const value = env[opt.env];
+    if (value !== undefined && value !== '') raw[opt.key] = value;
+  }
+  const byFlag = new Map(OPTIONS.map((o) => [o.flag, o]));
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument "${arg}" (see --help)`);
+    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    if (flag.startsWith('--no-') && byFlag.has(`--${flag.slice(5)}`) && inline === undefined) {
+      raw[byFlag.get(`--${flag.slice(5)}`)!.key] = false;
+      continue;
+    }
+    const opt = byFlag.get(flag);
+    if (!opt) throw new ConfigError(`unknown option ${flag} (see --help)`);
+    let value = inline;
+    if (value === undefined) {
+      const next = argv[i + 1];
+      const isBool = opt.key === 'simulate';
+      if (isBool && (next === undefined || next.startsWith('--'))) value = 'true';
+      else if (next === undefined) throw new ConfigError(`option ${flag} needs a value`);
+      else value = argv[++i]!;
+    }
+    raw[opt.key] = value;
+  }
+  const result = ConfigSchema.safeParse(raw);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? '');
+      const opt = OPTIONS.find((o) => o.key === key);
+      const given = raw[key];
+      const name = opt ? `${opt.env} (${opt.flag})` : key;
+      return `  ${name}: ${issue.message}${given !== undefined ? ` — got ${JSON.stringify(given)}` : ''}`;
+    });
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return result.data;
+}
+
+/** Topic → (signal, encoding) routing the ingest worker consumes. */
+export function topicRoutes(config: SluiceConfig): { topic: string; signal: Signal; encoding: z.infer<typeof Encoding> }[] {
+  const topics: Record<Signal, string> = {
+    spans: config.topicSpans,
+    logs: config.topicLogs,
+    checks: config.topicChecks,
+    deploys: config.topicDeploys,
+    incidents: config.topicIncidents,
+  };
+  const encodings: Partial<Record<Signal, z.infer<typeof Encoding>>> = {
+    spans: config.topicSpansEncoding,
+    logs: config.topicLogsEncoding,
+  };
+  return SIGNALS.map((signal) => ({ topic: topics[signal], signal, encoding: encodings[signal] ?? 'json' }));
+}
+
+/** `sluice --help` option table, generated from OPTIONS. */
+export function optionsHelp(): string {
+  const width = Math.max(...OPTIONS.map((o) => `${o.flag}  ${o.env}`.length));
+  return OPTIONS.map((o) => `  ${`${o.flag}  ${o.env}`.padEnd(width)}  ${o.doc}`).join('\n');
+}
