@@ -4,9 +4,12 @@ import { startEmbeddedClickHouse } from '../../platform/clickhouse/embedded-clic
 import { migrate } from '../../platform/clickhouse/migrations.ts';
 import type { SluiceConfig } from '../../platform/config/sluice-config.ts';
 import { errorMessage } from '../../platform/errors/sluice-error.ts';
+import { otlpProtobufCodec } from '../../ingest/decode/otlp/otlp-proto-definitions.ts';
 import { createNdjsonIngestHandler } from '../../ingest/http/ndjson-ingest-handler.ts';
+import { createOtlpHttpHandler } from '../../ingest/http/otlp-http-handler.ts';
 import { IngestMetrics } from '../../ingest/pipeline/ingest-metrics.ts';
 import { IngestPipeline } from '../../ingest/pipeline/ingest-pipeline.ts';
+import { NO_OFFSET } from '../../ingest/pipeline/source-position.ts';
 import { ClickHouseRowWriter } from '../../ingest/sink/clickhouse-row-writer.ts';
 import { runSimulator } from '../../ingest/simulator/simulator-runner.ts';
 import { TrafficSimulator } from '../../ingest/simulator/traffic-simulator.ts';
@@ -75,6 +78,17 @@ export async function runEmbedded(config: SluiceConfig, logger: Logger): Promise
       return true;
     },
     createNdjsonIngestHandler({ pipeline, maxBodyBytes: 64 * 1024 * 1024, maxLineBytes: config.maxMessageBytes }),
+    (() => {
+      const otlp = createOtlpHttpHandler({
+        maxBodyBytes: 64 * 1024 * 1024,
+        protobuf: otlpProtobufCodec(),
+        submit: async (items) => {
+          pipeline.add({ source: 'otlp-http', partition: 0, offset: NO_OFFSET }, items);
+          await pipeline.flush();
+        },
+      });
+      return (req, res) => otlp(req, res);
+    })() satisfies RouteHandler,
     indexPageRoute(),
   ];
   const http = await startHttpServer({ host: config.host, port: config.httpPort, routes, logger });
@@ -97,6 +111,7 @@ function printBanner(o: { httpUrl: string; clickhouseUrl: string; embeddedClickh
     `               try: curl -s ${o.httpUrl}/graphql -H 'content-type: application/json' \\`,
     `                      -d '{"query":"{ health { rowsIngested { spans logs checks deploys incidents } } }"}'`,
     `  Ingest       POST NDJSON to ${o.httpUrl}/ingest/{spans|logs|checks|deploys|incidents}`,
+    `  OTLP/HTTP    ${o.httpUrl}/v1/traces, ${o.httpUrl}/v1/logs (protobuf or JSON; point an OpenTelemetry SDK exporter here)`,
     `  ClickHouse   ${o.clickhouseUrl} (${o.embeddedClickhouse ? 'embedded chdb-wasm, in memory' : 'external'}; database ${o.database})`,
     `  Simulator    ${o.simulate ? 'ON — synthetic services, deploys and a bad release now and then (--no-simulate to take only real data)' : 'off (--no-simulate); only data you send is ingested'}`,
     '',

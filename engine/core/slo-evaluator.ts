@@ -1,0 +1,152 @@
+import { evaluateAlertRules, type RuleEvaluation } from './alerting/alert-rules.ts';
+import { BURN_RATE_WINDOWS, windowBurn, type WindowBurn } from './budget/burn-rate.ts';
+import { errorBudget, type ErrorBudget } from './budget/error-budget.ts';
+import { combineFreshness, type SourceFreshness } from './freshness/source-freshness.ts';
+import type { LatencySketch } from './sketch/latency-sketch.ts';
+import { complianceRange, type Slo } from './slo/slo-definition.ts';
+import type { BucketSelector } from './window/minute-bucket-store.ts';
+import type { EventCounts } from './window/minute-bucket.ts';
+
+/**
+ * What the evaluator reads: range sums over minute buckets. MinuteBucketStore implements
+ * it in memory; a ClickHouse reader over the minute rollups implements it in production.
+ */
+export interface BucketReader {
+  /** Good/total over `[fromMs, toMs)` (epoch ms) summed over the keys the selector matches. */
+  sum(selector: BucketSelector, fromMs: number, toMs: number): EventCounts;
+  /** Merged latency sketch over the range; optional (latency quantiles are left out without it). */
+  sketch?(selector: BucketSelector, fromMs: number, toMs: number): LatencySketch | undefined;
+}
+
+/** Status of an SLO at one evaluation. */
+export const SLO_STATUSES = ['OK', 'WARNING', 'BREACHED', 'UNKNOWN'] as const;
+export type SloStatus = (typeof SLO_STATUSES)[number];
+
+/** Latency quantiles over the SLO window, ms (latency indicators with a sketch only). */
+export interface LatencyQuantiles {
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+}
+
+/** Everything known about one SLO (for one selector) at `atMs`. */
+export interface SloEvaluation {
+  sloName: string;
+  /** The keys summed: the SLO's service and environment, and a version when given. */
+  selector: BucketSelector;
+  /** Evaluation time, epoch ms. */
+  atMs: number;
+  /** Target, ratio 0–1 exclusive. */
+  target: number;
+  /** Compliance window `[fromMs, toMs)`, epoch ms. */
+  window: { fromMs: number; toMs: number };
+  /** good / total over the compliance window, ratio 0–1; null without events. */
+  attainment: number | null;
+  budget: ErrorBudget;
+  /** Burn rates over 5m, 30m, 1h, 2h, 6h, 1d, 3d ending at atMs. */
+  burnRates: WindowBurn[];
+  /** Every alert rule of the SLO with its two windows. */
+  rules: RuleEvaluation[];
+  /** The rules that fire (subset of `rules`). */
+  firing: RuleEvaluation[];
+  status: SloStatus;
+  /** Why the status is what it is, one sentence. */
+  reason: string;
+  /** The rule behind WARNING / BREACHED (the most severe firing one). */
+  rule?: RuleEvaluation | undefined;
+  freshness: { fresh: boolean; reason?: string | undefined; sources: SourceFreshness[] };
+  latency?: LatencyQuantiles | undefined;
+}
+
+export interface EvaluateSloInput {
+  slo: Slo;
+  store: BucketReader;
+  /** Freshness of the SLO's sources (assessFreshness), judged at nowMs. */
+  freshness: readonly SourceFreshness[];
+  /** Evaluation time, epoch ms. */
+  nowMs: number;
+  /** Evaluate one release only (e.g. a canary); all versions when absent. */
+  version?: string | undefined;
+}
+
+/**
+ * Evaluates an SLO at nowMs: attainment and error budget over the compliance window, burn
+ * rates over the standard windows, the multiwindow alert rules, and a status:
+ *  1. a stale source                                → UNKNOWN (never BREACHED on missing data)
+ *  2. fewer than minEvents events in the window     → UNKNOWN
+ *  3. a page rule firing, or the budget exhausted   → BREACHED
+ *  4. a ticket rule firing                          → WARNING
+ *  5. otherwise                                     → OK
+ * Pure: reads only through `store`.
+ */
+export function evaluateSlo(input: EvaluateSloInput): SloEvaluation {
+  const { slo, store, nowMs } = input;
+  const selector: BucketSelector = { sloName: slo.name, service: slo.service, environment: slo.environment };
+  if (input.version !== undefined) selector.version = input.version;
+
+  const window = complianceRange(slo.compliance, nowMs);
+  const budget = errorBudget(store.sum(selector, window.fromMs, window.toMs), slo.target);
+  const countsOver = (durationMs: number): EventCounts => store.sum(selector, nowMs - durationMs, nowMs);
+  const burnRates = BURN_RATE_WINDOWS.map((w) => windowBurn(w.window, w.durationMs, countsOver(w.durationMs), slo.target));
+  const rules = evaluateAlertRules(slo.alertRules, slo.target, countsOver, { minEvents: slo.minEvents });
+  const firing = rules.filter((r) => r.firing);
+  const freshness = { ...combineFreshness(input.freshness), sources: [...input.freshness] };
+
+  let latency: LatencyQuantiles | undefined;
+  const sketch = slo.indicator.kind === 'latency' ? store.sketch?.(selector, window.fromMs, window.toMs) : undefined;
+  if (sketch !== undefined && sketch.count > 0) {
+    latency = { p50Ms: sketch.quantile(0.5)!, p95Ms: sketch.quantile(0.95)!, p99Ms: sketch.quantile(0.99)! };
+  }
+
+  const page = firing.find((r) => r.rule.severity === 'page');
+  const ticket = firing.find((r) => r.rule.severity === 'ticket');
+  let status: SloStatus;
+  let reason: string;
+  let rule: RuleEvaluation | undefined;
+  if (!freshness.fresh) {
+    status = 'UNKNOWN';
+    reason = `data not fresh: ${freshness.reason}`;
+  } else if (budget.total < slo.minEvents) {
+    status = 'UNKNOWN';
+    reason = `only ${budget.total} events in the SLO window, at least ${slo.minEvents} needed`;
+  } else if (page !== undefined) {
+    status = 'BREACHED';
+    rule = page;
+    reason = describeFiring(page);
+  } else if (budget.exhausted) {
+    status = 'BREACHED';
+    reason = `error budget exhausted: ${budget.consumedEvents} bad events of ${budget.allowedBadEvents.toFixed(1)} allowed`;
+  } else if (ticket !== undefined) {
+    status = 'WARNING';
+    rule = ticket;
+    reason = describeFiring(ticket);
+  } else {
+    status = 'OK';
+    reason = 'no alert rule firing and error budget left';
+  }
+
+  return {
+    sloName: slo.name,
+    selector,
+    atMs: nowMs,
+    target: slo.target,
+    window,
+    attainment: budget.attainment,
+    budget,
+    burnRates,
+    rules,
+    firing,
+    status,
+    reason,
+    rule,
+    freshness,
+    latency,
+  };
+}
+
+function describeFiring(r: RuleEvaluation): string {
+  return (
+    `${r.rule.name}: burn rate ${r.long.burnRate.toFixed(2)}× over ${r.long.window} and ` +
+    `${r.short.burnRate.toFixed(2)}× over ${r.short.window} reach ${r.rule.burnRateThreshold}×`
+  );
+}

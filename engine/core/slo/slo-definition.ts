@@ -1,0 +1,182 @@
+import { z } from 'zod';
+import {
+  AlertingSpecSchema,
+  alertRuleFromSpec,
+  resolveAlertRules,
+  type AlertRule,
+} from '../alerting/alert-rules.ts';
+import { maxBurnRate } from '../budget/burn-rate.ts';
+import { IndicatorSchema, type Indicator } from '../sli/indicator-strategies.ts';
+import { DurationTextSchema, formatDurationMs, parseDurationMs } from '../time/duration.ts';
+import { TierSchema, type Tier } from './service-tier.ts';
+
+/**
+ * The SLO file format (documented with examples in docs/slo-format.md). It reads like
+ * OpenSLO v1 (`apiVersion`, `kind: SLO`, `metadata`, `spec.objectives`, `spec.timeWindow`)
+ * with sluice's indicator kinds in place of OpenSLO's metric queries. Every object is
+ * strict: an unknown key is an error naming its path.
+ *
+ * Compliance windows, one of:
+ *  - rolling:        `{ duration: 28d, isRolling: true }` — the last 28 days, sliding;
+ *  - calendar month: `{ duration: 1M, isRolling: false }`, optionally with OpenSLO's
+ *    `calendar: { startTime, timeZone }`. Only UTC months are supported: timeZone must be
+ *    `UTC` / `Etc/UTC`, and startTime, when given, must be 00:00:00 on the first day of a
+ *    month (it only anchors the month boundaries, which are then every 1st at 00:00 UTC).
+ */
+
+/** Name of an SLO: a DNS-label-like token (OpenSLO's metadata.name rule). */
+export const SloNameSchema = z
+  .string()
+  .max(253)
+  .regex(/^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$/, 'must be lower-case letters, digits, "-", "_" or "." (e.g. checkout-availability)');
+
+export const SloMetadataSchema = z.strictObject({
+  name: SloNameSchema,
+  displayName: z.string().min(1).max(256).optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
+});
+
+/** One objective: the target ratio of good to total events. */
+export const ObjectiveSchema = z.strictObject({
+  displayName: z.string().min(1).optional(),
+  /** Target, ratio strictly between 0 and 1 (0.999 = 99.9 %). */
+  target: z.number().gt(0, 'must be > 0 (a ratio, e.g. 0.999)').lt(1, 'must be < 1 (a ratio, e.g. 0.999, not 99.9)'),
+});
+export type Objective = z.infer<typeof ObjectiveSchema>;
+
+export const RollingTimeWindowSchema = z.strictObject({
+  /** Length of the rolling window, e.g. `28d`, `30d`, `7d`. */
+  duration: DurationTextSchema,
+  isRolling: z.literal(true),
+});
+
+const UTC_MONTH_START = /^(\d{4})-(\d{2})-01[T ]00:00:00(\.0+)?Z?$/;
+
+export const CalendarTimeWindowSchema = z.strictObject({
+  /** Only whole calendar months are supported. */
+  duration: z.literal('1M', { message: 'calendar windows must be 1M (one calendar month)' }),
+  isRolling: z.literal(false),
+  calendar: z
+    .strictObject({
+      startTime: z
+        .string()
+        .regex(UTC_MONTH_START, 'must be the first day of a month at 00:00:00, e.g. 2024-01-01 00:00:00')
+        .optional(),
+      timeZone: z.enum(['UTC', 'Etc/UTC'], { message: 'only UTC calendar months are supported' }),
+    })
+    .optional(),
+});
+
+export const TimeWindowSchema = z.discriminatedUnion('isRolling', [RollingTimeWindowSchema, CalendarTimeWindowSchema]);
+export type TimeWindow = z.infer<typeof TimeWindowSchema>;
+
+/** Data freshness requirements of an SLO. */
+export const FreshnessSpecSchema = z.strictObject({
+  /** Longest time without progress on a source before the SLO turns UNKNOWN, e.g. `10m`. */
+  maxStaleness: DurationTextSchema,
+});
+
+export const SloSpecSchema = z.strictObject({
+  description: z.string().max(4096).optional(),
+  service: z.string().min(1).max(256),
+  environment: z.string().min(1).max(256),
+  tier: TierSchema,
+  indicator: IndicatorSchema,
+  objectives: z.array(ObjectiveSchema).length(1, 'exactly one objective is supported'),
+  timeWindow: z.array(TimeWindowSchema).length(1, 'exactly one time window is supported'),
+  /** Replaces the tier's burn-rate alert rules. */
+  alerting: AlertingSpecSchema.optional(),
+  /**
+   * Fewest events the SLO window (and a rule's long window) must hold before a verdict;
+   * below it the SLO is UNKNOWN and the rule cannot fire. Default 1.
+   */
+  minEvents: z.number().int().min(1).optional(),
+  freshness: FreshnessSpecSchema.optional(),
+});
+
+export const SLO_API_VERSIONS = ['sluice/v1', 'openslo/v1'] as const;
+
+/** An SLO file document, as written. */
+export const SloDefinitionSchema = z
+  .strictObject({
+    apiVersion: z.enum(SLO_API_VERSIONS),
+    kind: z.literal('SLO'),
+    metadata: SloMetadataSchema,
+    spec: SloSpecSchema,
+  })
+  .superRefine((def, ctx) => {
+    const target = def.spec.objectives[0]?.target;
+    const window = def.spec.timeWindow[0];
+    const windowMs = window?.isRolling ? parseDurationMs(window.duration) : 31 * 86_400_000;
+    def.spec.alerting?.rules.forEach((spec, i) => {
+      const r = alertRuleFromSpec(spec);
+      if (target !== undefined && r.burnRateThreshold > maxBurnRate(target)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['spec', 'alerting', 'rules', i, 'burnRate'],
+          message: `${r.burnRateThreshold} can never be reached with target ${target} (highest burn rate ${maxBurnRate(target).toPrecision(6)})`,
+        });
+      }
+      if (windowMs !== undefined && r.longWindowMs > windowMs) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['spec', 'alerting', 'rules', i, 'longWindow'],
+          message: `must not be longer than the SLO window (${formatDurationMs(windowMs)})`,
+        });
+      }
+    });
+  });
+export type SloDefinition = z.infer<typeof SloDefinitionSchema>;
+
+/** Default longest time without progress on a source, ms (10 minutes). */
+export const DEFAULT_MAX_STALENESS_MS = 600_000;
+
+/** The compliance window of a built SLO. */
+export type ComplianceWindow = { kind: 'rolling'; durationMs: number } | { kind: 'calendarMonth' };
+
+/** An SLO ready for evaluation: durations in ms, defaults applied, alert rules resolved. */
+export interface Slo {
+  name: string;
+  displayName: string;
+  service: string;
+  environment: string;
+  tier: Tier;
+  indicator: Indicator;
+  /** Target, ratio 0–1 exclusive. */
+  target: number;
+  compliance: ComplianceWindow;
+  alertRules: AlertRule[];
+  /** Fewest events before a verdict (≥ 1). */
+  minEvents: number;
+  /** Longest time without progress on a source before UNKNOWN, ms. */
+  maxStalenessMs: number;
+}
+
+/** Builds the runtime SLO from a validated definition (Vector's config → build()). */
+export function buildSlo(def: SloDefinition): Slo {
+  const window = def.spec.timeWindow[0]!;
+  const objective = def.spec.objectives[0]!;
+  return {
+    name: def.metadata.name,
+    displayName: def.metadata.displayName ?? objective.displayName ?? def.metadata.name,
+    service: def.spec.service,
+    environment: def.spec.environment,
+    tier: def.spec.tier,
+    indicator: def.spec.indicator,
+    target: objective.target,
+    compliance: window.isRolling
+      ? { kind: 'rolling', durationMs: parseDurationMs(window.duration)! }
+      : { kind: 'calendarMonth' },
+    alertRules: resolveAlertRules(def.spec.tier, def.spec.alerting),
+    minEvents: def.spec.minEvents ?? 1,
+    maxStalenessMs: def.spec.freshness ? parseDurationMs(def.spec.freshness.maxStaleness)! : DEFAULT_MAX_STALENESS_MS,
+  };
+}
+
+/** Time range `[fromMs, toMs)` of an SLO's compliance window at `nowMs` (epoch ms). */
+export function complianceRange(compliance: ComplianceWindow, nowMs: number): { fromMs: number; toMs: number } {
+  if (compliance.kind === 'rolling') return { fromMs: nowMs - compliance.durationMs, toMs: nowMs };
+  const now = new Date(nowMs);
+  return { fromMs: Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1), toMs: nowMs };
+}

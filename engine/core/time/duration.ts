@@ -1,0 +1,45 @@
+import { z } from 'zod';
+
+/** Milliseconds per unit of the duration syntax (`ms`, `s`, `m`, `h`, `d`, `w`). */
+export const DURATION_UNIT_MS = {
+  ms: 1,
+  s: 1_000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+} as const;
+export type DurationUnit = keyof typeof DURATION_UNIT_MS;
+
+const DURATION_PATTERN = /^(\d+)(ms|s|m|h|d|w)$/;
+
+/**
+ * Parses a duration such as `5m`, `1h`, `28d`, `250ms` into milliseconds.
+ * One positive integer and one unit (ms, s, m, h, d, w); returns undefined for anything
+ * else (no compound forms such as `1h30m`, no fractions, no zero). Months are not
+ * durations: a calendar month is a window of its own (see slo-definition.ts).
+ */
+export function parseDurationMs(text: string): number | undefined {
+  const match = DURATION_PATTERN.exec(text.trim());
+  if (!match) return undefined;
+  const amount = Number(match[1]);
+  if (!Number.isSafeInteger(amount) || amount <= 0) return undefined;
+  return amount * DURATION_UNIT_MS[match[2] as DurationUnit];
+}
+
+/** Shortest exact text for a duration in ms (`3600000` → `1h`, `90000` → `90s`). */
+export function formatDurationMs(durationMs: number): string {
+  const units: DurationUnit[] = ['w', 'd', 'h', 'm', 's'];
+  for (const unit of units) {
+    const size = DURATION_UNIT_MS[unit];
+    if (durationMs > 0 && durationMs % size === 0) return `${durationMs / size}${unit}`;
+  }
+  return `${durationMs}ms`;
+}
+
+/** A duration text (`5m`, `1h`, `28d`) validated by zod; stays text, parse with parseDurationMs. */
+export const DurationTextSchema = z
+  .string()
+  .refine((text) => parseDurationMs(text) !== undefined, {
+    message: 'must be a positive whole duration such as 250ms, 30s, 5m, 1h, 28d or 2w',
+  });

@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { evaluateAlertRules, WORKBOOK_ALERT_RULES } from '../../../../engine/core/alerting/alert-rules.ts';
+import { errorBudget } from '../../../../engine/core/budget/error-budget.ts';
+import {
+  initialBreachState,
+  step,
+  type BreachState,
+  type BreachStatus,
+} from '../../../../engine/core/breach/breach-state-machine.ts';
+import type { SloEvaluation, SloStatus } from '../../../../engine/core/slo-evaluator.ts';
+import { T0_MS } from '../fixtures/sli-events.ts';
+
+const MIN = 60_000;
+const key = { sloName: 'checkout-availability', service: 'checkout', environment: 'production' };
+
+/** An evaluation with the given status; WARNING / BREACHED carry a firing rule of that severity. */
+function evaluation(status: SloStatus, reason = `status ${status}`): SloEvaluation {
+  const errorRatio = status === 'BREACHED' ? 0.02 : status === 'WARNING' ? 0.002 : 0;
+  const rules = evaluateAlertRules(WORKBOOK_ALERT_RULES, 0.999, (ms) => ({ good: ms / 1000 - (ms / 1000) * errorRatio, total: ms / 1000 }));
+  const firing = rules.filter((r) => r.firing);
+  return {
+    sloName: key.sloName,
+    selector: key,
+    atMs: T0_MS,
+    target: 0.999,
+    window: { fromMs: T0_MS - 28 * 86_400_000, toMs: T0_MS },
+    attainment: 1 - errorRatio,
+    budget: errorBudget({ good: 1_000_000 * (1 - errorRatio), total: 1_000_000 }, 0.999),
+    burnRates: [],
+    rules,
+    firing,
+    status,
+    reason,
+    rule: status === 'BREACHED' ? firing.find((r) => r.rule.severity === 'page') : status === 'WARNING' ? firing[0] : undefined,
+    freshness: status === 'UNKNOWN' ? { fresh: false, reason, sources: [] } : { fresh: true, sources: [] },
+  };
+}
+
+/** Runs evaluations one minute apart from T0 and returns the path of statuses after each step. */
+function run(statuses: SloStatus[], quietMs = 10 * MIN, start?: BreachState): BreachStatus[] {
+  let state = start ?? initialBreachState(key.sloName, key, T0_MS);
+  return statuses.map((s, i) => {
+    state = step(state, evaluation(s), T0_MS + (i + 1) * MIN, { recoveredQuietPeriodMs: quietMs }).state;
+    return state.status;
+  });
+}
+
+describe('breach state machine', () => {
+  const paths: { name: string; evaluations: SloStatus[]; expected: BreachStatus[]; quietMs?: number }[] = [
+    { name: 'starts UNKNOWN and becomes OK on the first good evaluation', evaluations: ['OK'], expected: ['OK'] },
+    { name: 'goes OK → WARNING when a ticket rule fires', evaluations: ['OK', 'WARNING'], expected: ['OK', 'WARNING'] },
+    { name: 'escalates WARNING → BREACHED when a page rule fires', evaluations: ['OK', 'WARNING', 'BREACHED'], expected: ['OK', 'WARNING', 'BREACHED'] },
+    { name: 'steps BREACHED → WARNING when only the ticket keeps firing', evaluations: ['BREACHED', 'WARNING'], expected: ['BREACHED', 'WARNING'] },
+    { name: 'goes BREACHED → RECOVERED when nothing fires any more', evaluations: ['BREACHED', 'OK'], expected: ['BREACHED', 'RECOVERED'] },
+    {
+      name: 'stays RECOVERED through the quiet period, then returns to OK',
+      evaluations: ['WARNING', 'OK', 'OK', 'OK', 'OK'],
+      quietMs: 3 * MIN,
+      expected: ['WARNING', 'RECOVERED', 'RECOVERED', 'RECOVERED', 'OK'],
+    },
+    { name: 'returns to OK on the next quiet evaluation when the quiet period is 0', evaluations: ['WARNING', 'OK', 'OK'], quietMs: 0, expected: ['WARNING', 'RECOVERED', 'OK'] },
+    { name: 'goes RECOVERED → BREACHED when the burn comes back', evaluations: ['BREACHED', 'OK', 'BREACHED'], expected: ['BREACHED', 'RECOVERED', 'BREACHED'] },
+    { name: 'never turns stale data into BREACHED', evaluations: ['OK', 'UNKNOWN', 'UNKNOWN'], expected: ['OK', 'UNKNOWN', 'UNKNOWN'] },
+    { name: 'goes BREACHED → UNKNOWN → RECOVERED when data returns quiet', evaluations: ['BREACHED', 'UNKNOWN', 'OK'], expected: ['BREACHED', 'UNKNOWN', 'RECOVERED'] },
+    { name: 'goes BREACHED → UNKNOWN → BREACHED when data returns still burning', evaluations: ['BREACHED', 'UNKNOWN', 'BREACHED'], expected: ['BREACHED', 'UNKNOWN', 'BREACHED'] },
+    { name: 'goes OK → UNKNOWN → OK when data returns quiet', evaluations: ['OK', 'UNKNOWN', 'OK'], expected: ['OK', 'UNKNOWN', 'OK'] },
+    {
+      name: 'keeps the quiet period of RECOVERED running across UNKNOWN',
+      evaluations: ['WARNING', 'OK', 'UNKNOWN', 'UNKNOWN', 'OK'],
+      quietMs: 3 * MIN,
+      expected: ['WARNING', 'RECOVERED', 'UNKNOWN', 'UNKNOWN', 'OK'],
+    },
+  ];
+  it.each(paths)('$name', ({ evaluations, expected, quietMs }) => {
+    expect(run(evaluations, quietMs)).toEqual(expected);
+  });
+
+  it('emits one transition per change and none while the status holds', () => {
+    let state = initialBreachState(key.sloName, key, T0_MS);
+    const counts = (['OK', 'OK', 'BREACHED', 'BREACHED'] as const).map((s, i) => {
+      const out = step(state, evaluation(s), T0_MS + i * MIN);
+      state = out.state;
+      return out.transitions.length;
+    });
+    expect(counts).toEqual([1, 0, 1, 0]);
+    expect(state.sinceMs).toBe(T0_MS + 2 * MIN);
+  });
+
+  it('explains a breach with its rule, both windows, budget and freshness', () => {
+    const ok = step(initialBreachState(key.sloName, key, T0_MS), evaluation('OK'), T0_MS).state;
+    const { transitions } = step(ok, evaluation('BREACHED', 'page-1h-5m: burn'), T0_MS + MIN);
+    expect(transitions).toHaveLength(1);
+    const t = transitions[0]!;
+    expect(t).toMatchObject({ sloName: key.sloName, key, from: 'OK', to: 'BREACHED', atMs: T0_MS + MIN, reason: 'page-1h-5m: burn', rule: 'page-1h-5m' });
+    expect(t.windows.map((w) => [w.window, w.thresholdBurnRate])).toEqual([
+      ['1h', 14.4],
+      ['5m', 14.4],
+    ]);
+    expect(t.windows[0]).toMatchObject({ rule: 'page-1h-5m', good: 3528, total: 3600, badRatio: expect.closeTo(0.02, 9), burnRate: expect.closeTo(20, 9) });
+    expect(t.budget.target).toBe(0.999);
+    expect(t.freshness).toEqual({ fresh: true, reason: undefined });
+  });
+
+  it('gives UNKNOWN the reason of the evaluation and no rule', () => {
+    const ok = step(initialBreachState(key.sloName, key, T0_MS), evaluation('OK'), T0_MS).state;
+    const { transitions } = step(ok, evaluation('UNKNOWN', 'data not fresh: checkout/spans: no events for 900 s'), T0_MS + MIN);
+    expect(transitions[0]).toMatchObject({ from: 'OK', to: 'UNKNOWN', reason: 'data not fresh: checkout/spans: no events for 900 s', rule: undefined, freshness: { fresh: false } });
+  });
+});

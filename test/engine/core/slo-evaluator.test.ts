@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { assessFreshness, type SourceFreshness } from '../../../engine/core/freshness/source-freshness.ts';
+import { evaluateSlo } from '../../../engine/core/slo-evaluator.ts';
+import { buildSlo, SloDefinitionSchema, type Slo } from '../../../engine/core/slo/slo-definition.ts';
+import { MinuteBucketStore } from '../../../engine/core/window/minute-bucket-store.ts';
+import { T0_MS } from './fixtures/sli-events.ts';
+
+const MIN = 60_000;
+const DAY = 86_400_000;
+
+function slo(overrides: Record<string, unknown> = {}): Slo {
+  return buildSlo(
+    SloDefinitionSchema.parse({
+      apiVersion: 'sluice/v1',
+      kind: 'SLO',
+      metadata: { name: 'checkout-availability' },
+      spec: {
+        service: 'checkout',
+        environment: 'production',
+        tier: 'critical',
+        indicator: { kind: 'availability' },
+        objectives: [{ target: 0.999 }],
+        timeWindow: [{ duration: '28d', isRolling: true }],
+        minEvents: 100,
+        ...overrides,
+      },
+    }),
+  );
+}
+
+/** 28 days of minute buckets before T0 with 1 000 requests a minute; `badAt` says how many failed. */
+function storeWith(badAt: (minutesAgo: number) => number, version = '1.4.0'): MinuteBucketStore {
+  const store = new MinuteBucketStore({ allowedLatenessMs: MIN });
+  for (let ago = 1; ago <= 28 * 24 * 60; ago++) {
+    const bad = badAt(ago);
+    store.mergeDelta({
+      key: { sloName: 'checkout-availability', service: 'checkout', environment: 'production', version },
+      minuteStartMs: T0_MS - ago * MIN,
+      good: 1000 - bad,
+      total: 1000,
+      lateEvents: 0,
+    });
+  }
+  return store;
+}
+
+const freshSources: SourceFreshness[] = [
+  assessFreshness({ service: 'checkout', signal: 'spans', lastEventTimeMs: T0_MS - 1_000, watermarkMs: T0_MS - 61_000 }, { maxStalenessMs: 600_000 }, T0_MS),
+];
+const staleSources: SourceFreshness[] = [
+  assessFreshness({ service: 'checkout', signal: 'spans', lastEventTimeMs: T0_MS - 30 * MIN }, { maxStalenessMs: 600_000 }, T0_MS),
+];
+
+describe('evaluateSlo', () => {
+  const cases: { name: string; badAt: (ago: number) => number; freshness?: SourceFreshness[]; status: string; reason: RegExp; rule?: string }[] = [
+    { name: 'healthy traffic is OK', badAt: () => 0, status: 'OK', reason: /no alert rule firing/ },
+    { name: 'ten minutes of total failure pages through the 1 h / 5 m rule', badAt: (ago) => (ago <= 10 ? 1000 : 0), status: 'BREACHED', reason: /^page-1h-5m: burn rate/, rule: 'page-1h-5m' },
+    { name: 'a steady 0.2 % error rate for three days opens a ticket', badAt: (ago) => (ago <= 3 * 24 * 60 ? 2 : 0), status: 'WARNING', reason: /^ticket-3d-6h/, rule: 'ticket-3d-6h' },
+    { name: 'an old outage that spent the whole budget is BREACHED though nothing burns now', badAt: (ago) => (ago > 10 * 24 * 60 && ago <= 10 * 24 * 60 + 45 ? 1000 : 0), status: 'BREACHED', reason: /error budget exhausted/ },
+    { name: 'total failure with stale data is UNKNOWN, never BREACHED', badAt: () => 1000, freshness: staleSources, status: 'UNKNOWN', reason: /data not fresh: checkout\/spans: no events for 1800 s/ },
+  ];
+  it.each(cases)('$name', ({ badAt, freshness, status, reason, rule }) => {
+    const result = evaluateSlo({ slo: slo(), store: storeWith(badAt), freshness: freshness ?? freshSources, nowMs: T0_MS });
+    expect(result.status).toBe(status);
+    expect(result.reason).toMatch(reason);
+    expect(result.rule?.rule.name).toBe(rule);
+  });
+
+  it('reports attainment, budget and the seven burn-rate windows', () => {
+    // 0.05 % errors everywhere: half the allowed rate
+    const result = evaluateSlo({ slo: slo(), store: storeWith((ago) => (ago % 2 === 0 ? 1 : 0)), freshness: freshSources, nowMs: T0_MS });
+    expect(result.budget.total).toBe(28 * 24 * 60 * 1000);
+    expect(result.attainment).toBeCloseTo(0.9995, 9);
+    expect(result.budget.consumedRatio).toBeCloseTo(0.5, 9);
+    expect(result.burnRates.map((w) => [w.window, Number(w.burnRate.toFixed(6))])).toEqual([
+      ['5m', 0.4],
+      ['30m', 0.5],
+      ['1h', 0.5],
+      ['2h', 0.5],
+      ['6h', 0.5],
+      ['1d', 0.5],
+      ['3d', 0.5],
+    ]);
+    expect(result.window).toEqual({ fromMs: T0_MS - 28 * DAY, toMs: T0_MS });
+  });
+
+  it('is UNKNOWN below the minimum number of events', () => {
+    const store = new MinuteBucketStore({ allowedLatenessMs: MIN });
+    store.mergeDelta({ key: { sloName: 'checkout-availability', service: 'checkout', environment: 'production', version: '1' }, minuteStartMs: T0_MS - MIN, good: 0, total: 50, lateEvents: 0 });
+    const result = evaluateSlo({ slo: slo(), store, freshness: freshSources, nowMs: T0_MS });
+    expect(result).toMatchObject({ status: 'UNKNOWN', reason: 'only 50 events in the SLO window, at least 100 needed' });
+    expect(result.firing).toEqual([]);
+  });
+
+  it('evaluates one version alone when asked', () => {
+    const store = storeWith(() => 0, '1.4.0');
+    store.mergeDelta({ key: { sloName: 'checkout-availability', service: 'checkout', environment: 'production', version: '1.5.0-canary' }, minuteStartMs: T0_MS - MIN, good: 100, total: 200, lateEvents: 0 });
+    const canary = evaluateSlo({ slo: slo(), store, freshness: freshSources, nowMs: T0_MS, version: '1.5.0-canary' });
+    expect(canary.budget).toMatchObject({ good: 100, total: 200 });
+    expect(canary.status).toBe('BREACHED');
+    expect(evaluateSlo({ slo: slo(), store, freshness: freshSources, nowMs: T0_MS }).status).toBe('OK');
+  });
+
+  it('reports latency quantiles for a latency SLO', () => {
+    const latency = slo({ indicator: { kind: 'latency', thresholdMs: 300 } });
+    const store = new MinuteBucketStore({ allowedLatenessMs: MIN });
+    for (let i = 1; i <= 1000; i++) {
+      store.record({ key: { sloName: 'checkout-availability', service: 'checkout', environment: 'production', version: '1' }, sourceId: 'p0', eventTimeMs: T0_MS - i * 1000, good: i <= 300, latencyMs: i });
+    }
+    const result = evaluateSlo({ slo: latency, store, freshness: freshSources, nowMs: T0_MS });
+    expect(result.latency!.p50Ms).toBeCloseTo(500, -1);
+    expect(Math.abs(result.latency!.p99Ms - 990) / 990).toBeLessThanOrEqual(0.005);
+  });
+});

@@ -1,0 +1,103 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { formatIssues } from '../../../../schema/events/v1/attributes.ts';
+import {
+  buildSlo,
+  complianceRange,
+  SloDefinitionSchema,
+} from '../../../../engine/core/slo/slo-definition.ts';
+import { parseSloYaml } from '../../../../engine/adapters/slo-directory-loader.ts';
+import { T0_MS } from '../fixtures/sli-events.ts';
+
+const valid = () => ({
+  apiVersion: 'sluice/v1',
+  kind: 'SLO',
+  metadata: { name: 'checkout-availability' },
+  spec: {
+    service: 'checkout',
+    environment: 'production',
+    tier: 'critical',
+    indicator: { kind: 'availability' },
+    objectives: [{ target: 0.999 }],
+    timeWindow: [{ duration: '28d', isRolling: true }],
+  },
+});
+
+type Mutation = (d: ReturnType<typeof valid>) => unknown;
+
+describe('SLO definition format', () => {
+  const rejected: { name: string; mutate: Mutation; message: string }[] = [
+    { name: 'rejects an unknown key in spec with its path', mutate: (d) => ({ ...d, spec: { ...d.spec, sevrice: 'x' } }), message: 'spec: Unrecognized key: "sevrice"' },
+    { name: 'rejects a target given as a percentage', mutate: (d) => ({ ...d, spec: { ...d.spec, objectives: [{ target: 99.9 }] } }), message: 'spec.objectives.0.target: must be < 1 (a ratio, e.g. 0.999, not 99.9)' },
+    { name: 'rejects two objectives', mutate: (d) => ({ ...d, spec: { ...d.spec, objectives: [{ target: 0.99 }, { target: 0.999 }] } }), message: 'spec.objectives: exactly one objective is supported' },
+    { name: 'rejects a duration without a unit', mutate: (d) => ({ ...d, spec: { ...d.spec, timeWindow: [{ duration: '28', isRolling: true }] } }), message: 'spec.timeWindow.0.duration: must be a positive whole duration such as 250ms, 30s, 5m, 1h, 28d or 2w' },
+    { name: 'rejects a calendar window in another time zone', mutate: (d) => ({ ...d, spec: { ...d.spec, timeWindow: [{ duration: '1M', isRolling: false, calendar: { timeZone: 'Europe/Paris' } }] } }), message: 'spec.timeWindow.0.calendar.timeZone: only UTC calendar months are supported' },
+    { name: 'rejects an unknown tier', mutate: (d) => ({ ...d, spec: { ...d.spec, tier: 'gold' } }), message: 'spec.tier' },
+    { name: 'rejects an unknown apiVersion', mutate: (d) => ({ ...d, apiVersion: 'sloth/v1' }), message: 'apiVersion' },
+    { name: 'rejects an upper-case name', mutate: (d) => ({ ...d, metadata: { name: 'Checkout' } }), message: 'metadata.name: must be lower-case' },
+    { name: 'rejects a burn rate that the target can never reach', mutate: (d) => ({ ...d, spec: { ...d.spec, alerting: { rules: [{ severity: 'page', longWindow: '1h', shortWindow: '5m', burnRate: 2000 }] } } }), message: 'spec.alerting.rules.0.burnRate: 2000 can never be reached with target 0.999' },
+    { name: 'rejects an alert window longer than the SLO window', mutate: (d) => ({ ...d, spec: { ...d.spec, timeWindow: [{ duration: '7d', isRolling: true }], alerting: { rules: [{ severity: 'ticket', longWindow: '2w', shortWindow: '1d', burnRate: 1 }] } } }), message: 'spec.alerting.rules.0.longWindow: must not be longer than the SLO window (1w)' },
+    { name: 'rejects a minEvents of 0', mutate: (d) => ({ ...d, spec: { ...d.spec, minEvents: 0 } }), message: 'spec.minEvents' },
+  ];
+  it.each(rejected)('$name', ({ mutate, message }) => {
+    const result = SloDefinitionSchema.safeParse(mutate(valid()));
+    expect(result.success).toBe(false);
+    expect(formatIssues(result.error!)).toContain(message);
+  });
+
+  it('builds a runtime SLO with defaults: tier rules, minEvents 1, 10 min staleness', () => {
+    const slo = buildSlo(SloDefinitionSchema.parse(valid()));
+    expect(slo).toMatchObject({
+      name: 'checkout-availability',
+      displayName: 'checkout-availability',
+      target: 0.999,
+      compliance: { kind: 'rolling', durationMs: 28 * 86_400_000 },
+      minEvents: 1,
+      maxStalenessMs: 600_000,
+      indicator: { kind: 'availability', minBadHttpStatus: 500, spanKinds: ['server', 'consumer'] },
+    });
+    expect(slo.alertRules.map((r) => r.name)).toEqual(['page-1h-5m', 'page-6h-30m', 'ticket-1d-2h', 'ticket-3d-6h']);
+  });
+
+  const ranges: { name: string; compliance: Parameters<typeof complianceRange>[0]; fromMs: number }[] = [
+    { name: 'a rolling 28-day window ends now and starts 28 days earlier', compliance: { kind: 'rolling', durationMs: 28 * 86_400_000 }, fromMs: T0_MS - 28 * 86_400_000 },
+    { name: 'a calendar month starts on the 1st at 00:00 UTC', compliance: { kind: 'calendarMonth' }, fromMs: Date.UTC(2025, 2, 1) },
+  ];
+  it.each(ranges)('$name', ({ compliance, fromMs }) => {
+    expect(complianceRange(compliance, T0_MS)).toEqual({ fromMs, toMs: T0_MS });
+  });
+
+  const exampleDir = join(import.meta.dirname, '../../../../examples/slos');
+  it.each(readdirSync(exampleDir).filter((f) => f.endsWith('.yaml')))('accepts the example file %s', (file) => {
+    const set = parseSloYaml(file, readFileSync(join(exampleDir, file), 'utf8'));
+    expect(set.errors).toEqual([]);
+    expect(set.slos.length).toBeGreaterThan(0);
+  });
+
+  it('reports each bad document of a multi-document file and keeps the good ones', () => {
+    const text = `${JSON.stringify(valid())}\n---\napiVersion: sluice/v1\nkind: SLO\nmetadata: { name: x }\n---\n: : bad yaml [\n`;
+    const set = parseSloYaml('slos.yaml', text);
+    expect(set.slos.map((s) => s.slo.name)).toEqual(['checkout-availability']);
+    expect(set.errors.map((e) => [e.documentIndex, e.message.slice(0, 20)])).toEqual([
+      [1, 'spec: Invalid input:'],
+      [2, 'invalid YAML: Nested'],
+    ]);
+  });
+});
+
+describe('docs/slo-format.md', () => {
+  const doc = readFileSync(join(import.meta.dirname, '../../../../docs/slo-format.md'), 'utf8');
+  const examples = [...doc.matchAll(/```yaml\n(apiVersion:[\s\S]*?)```/g)].map((m) => m[1]!);
+  it('shows a full example for every indicator kind', () => {
+    expect(examples.map((text) => /kind: (\w+)\n/.exec(text.split('indicator:')[1]!)?.[1])).toEqual([
+      'availability',
+      'latency',
+      'errorLogRatio',
+      'syntheticSuccess',
+    ]);
+  });
+  it.each(examples.map((text, i) => [i, text] as const))('accepts documented example %i', (_i, text) => {
+    expect(parseSloYaml('docs', text).errors).toEqual([]);
+  });
+});
