@@ -3,6 +3,10 @@ import { connectClickHouse } from '../../platform/clickhouse/clickhouse-connecti
 import { migrate } from '../../platform/clickhouse/migrations.ts';
 import { ConfigError, topicRoutes, type SluiceConfig } from '../../platform/config/sluice-config.ts';
 import { startKafkaIngest } from '../../ingest/kafka/start-kafka-ingest.ts';
+import { createKafka } from '../../ingest/kafka/kafka-client.ts';
+import { buildRowSampler } from '../../ingest/sampling/row-sampler.ts';
+import { KafkaBreachPublisher } from '../../engine/adapters/breach-publishers.ts';
+import { SliEngine } from '../../engine/adapters/sli-engine.ts';
 import { createGraphQLServer } from '../graphql/graphql-server.ts';
 import { createGraphQLHttpHandler } from '../http/graphql-http-handler.ts';
 import { startHttpServer } from '../http/http-server.ts';
@@ -20,6 +24,18 @@ export async function runClusterIngest(config: SluiceConfig, logger: Logger): Pr
   const { clickhouseUrl, brokers } = requireCluster(config, true);
   const clickhouse = await connectClickHouse({ url: clickhouseUrl, database: config.clickhouseDatabase, username: config.clickhouseUser, password: config.clickhousePassword });
   await migrate(clickhouse);
+  const breachKafka = createKafka({ brokers, clientId: `${config.kafkaClientId}-breaches`, logger });
+  const breachProducer = breachKafka.producer({ allowAutoTopicCreation: true });
+  await breachProducer.connect();
+  let consumerLagMs: () => number | undefined = () => undefined;
+  const engine = await SliEngine.start({
+    clickhouse,
+    logger,
+    sloDir: config.sloDir,
+    allowedLatenessMs: config.allowedLatenessMs,
+    publishers: [new KafkaBreachPublisher(breachProducer, config.topicBreaches)],
+    consumerLagMs: () => consumerLagMs(),
+  });
   const ingest = await startKafkaIngest({
     brokers,
     clientId: config.kafkaClientId,
@@ -31,13 +47,19 @@ export async function runClusterIngest(config: SluiceConfig, logger: Logger): Pr
     batchMaxRows: config.batchMaxRows,
     batchMaxDelayMs: config.batchMaxDelayMs,
     maxMessageBytes: config.maxMessageBytes,
+    sampler: buildRowSampler(config),
+    participants: [engine.participant],
+    extraTopics: [config.topicBreaches],
   });
+  consumerLagMs = () => ingest.worker.consumerLagMs();
   logger.info({ brokers, group: config.kafkaGroupId, topics: topicRoutes(config) }, 'ingest worker running');
   const progress = setInterval(() => logger.info({ consumed: ingest.worker.consumed, ...ingest.metrics.snapshot() }, 'ingest progress'), 30_000);
   return {
     async stop() {
       clearInterval(progress);
       await ingest.stop();
+      await engine.stop();
+      await breachProducer.disconnect();
       logger.info(ingest.metrics.snapshot(), 'ingest stopped');
       await clickhouse.close();
     },
@@ -51,6 +73,7 @@ export async function runClusterApi(config: SluiceConfig, logger: Logger): Promi
   await migrate(clickhouse);
   const graphql = createGraphQLServer({
     logger,
+    slo: { clickhouse },
     health: {
       version: SLUICE_VERSION, mode: 'cluster-api', clickhouse, clickhouseMode: 'external', clickhouseUrl,
       database: config.clickhouseDatabase, kafkaBrokers: brokers, simulator: false, startedAtMs: Date.now(),

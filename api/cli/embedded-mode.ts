@@ -10,6 +10,8 @@ import { createOtlpHttpHandler } from '../../ingest/http/otlp-http-handler.ts';
 import { IngestMetrics } from '../../ingest/pipeline/ingest-metrics.ts';
 import { IngestPipeline } from '../../ingest/pipeline/ingest-pipeline.ts';
 import { NO_OFFSET } from '../../ingest/pipeline/source-position.ts';
+import { buildRowSampler } from '../../ingest/sampling/row-sampler.ts';
+import { SliEngine } from '../../engine/adapters/sli-engine.ts';
 import { ClickHouseRowWriter } from '../../ingest/sink/clickhouse-row-writer.ts';
 import { runSimulator } from '../../ingest/simulator/simulator-runner.ts';
 import { TrafficSimulator } from '../../ingest/simulator/traffic-simulator.ts';
@@ -26,6 +28,7 @@ import { SLUICE_VERSION } from './package-version.ts';
  */
 export async function runEmbedded(config: SluiceConfig, logger: Logger): Promise<{ stop(): Promise<void> }> {
   const startedAtMs = Date.now();
+  /** Stop actions, pushed in start order. */
   const stops: (() => Promise<void> | void)[] = [];
   let clickhouseUrl = config.clickhouseUrl;
   if (!clickhouseUrl) {
@@ -39,8 +42,12 @@ export async function runEmbedded(config: SluiceConfig, logger: Logger): Promise
   const { applied } = await migrate(clickhouse);
   logger.info({ applied }, 'ClickHouse schema up to date');
 
+  const engine = await SliEngine.start({ clickhouse, logger, sloDir: config.sloDir, allowedLatenessMs: config.allowedLatenessMs });
+  stops.push(() => engine.stop());
   const metrics = new IngestMetrics();
   const pipeline = new IngestPipeline({
+    sampler: buildRowSampler(config),
+    participants: [engine.participant],
     writer: new ClickHouseRowWriter(clickhouse),
     metrics,
     logger: logger.child({ component: 'ingest-pipeline' }),
@@ -58,18 +65,19 @@ export async function runEmbedded(config: SluiceConfig, logger: Logger): Promise
 
   if (config.simulate) {
     const sim = runSimulator(new TrafficSimulator({ seed: startedAtMs }), pipeline);
-    stops.unshift(() => sim.stop());
+    stops.push(() => sim.stop());
   }
 
   const graphql = createGraphQLServer({
     logger,
+    slo: { engine, clickhouse },
     health: {
       version: SLUICE_VERSION, mode: 'embedded', clickhouse, clickhouseMode: config.clickhouseUrl ? 'external' : 'embedded',
       clickhouseUrl, database: config.clickhouseDatabase, kafkaBrokers: [], metrics, simulator: config.simulate, startedAtMs,
     },
   });
   await graphql.start();
-  stops.unshift(() => graphql.stop());
+  stops.push(() => graphql.stop());
   const graphqlHandler = createGraphQLHttpHandler(graphql);
   const routes: RouteHandler[] = [
     async (req, res, url) => {
@@ -92,12 +100,13 @@ export async function runEmbedded(config: SluiceConfig, logger: Logger): Promise
     indexPageRoute(),
   ];
   const http = await startHttpServer({ host: config.host, port: config.httpPort, routes, logger });
-  stops.unshift(() => http.close());
+  stops.push(() => http.close());
 
   printBanner({ httpUrl: http.url, clickhouseUrl, embeddedClickhouse: !config.clickhouseUrl, simulate: config.simulate, database: config.clickhouseDatabase });
   return {
     async stop() {
-      for (const stop of stops) await stop();
+      // stop in reverse order of start: HTTP first, embedded ClickHouse last
+      for (const stop of stops.reverse()) await stop();
     },
   };
 }

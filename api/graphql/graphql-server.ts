@@ -4,13 +4,25 @@ import { GraphQLError, GraphQLScalarType, Kind, type GraphQLFormattedError } fro
 import type { Logger } from 'pino';
 import { API_ERROR_CODES } from './api-error.ts';
 import { resolveHealth, type HealthDeps } from './health-resolver.ts';
+import { sloResolvers, type SloDeps } from './slo-resolvers.ts';
 
 export const TYPE_DEFS = readFileSync(new URL('../../schema/graphql/sluice.graphql', import.meta.url), 'utf8');
 
 export interface ApiDeps {
   health: HealthDeps;
+  slo: SloDeps;
   logger: Logger;
 }
+
+const STATUSES = new Set(['OK', 'WARNING', 'BREACHED', 'RECOVERED', 'UNKNOWN']);
+const BreachStatus = new GraphQLScalarType({
+  name: 'BreachStatus',
+  serialize: (v) => String(v),
+  parseValue: (v) => {
+    if (typeof v !== 'string' || !STATUSES.has(v)) throw new GraphQLError(`BreachStatus must be one of ${[...STATUSES].join(', ')}`, { extensions: { code: 'BAD_USER_INPUT' } });
+    return v;
+  },
+});
 
 const EpochMs = new GraphQLScalarType({
   name: 'EpochMs',
@@ -39,8 +51,10 @@ export function createGraphQLServer(deps: ApiDeps): ApolloServer {
     typeDefs: TYPE_DEFS,
     resolvers: {
       EpochMs,
+      BreachStatus,
       Query: {
         health: () => resolveHealth(deps.health),
+        ...sloResolvers(deps.slo),
       },
     },
     introspection: true,

@@ -33,6 +33,8 @@ export class KafkaIngestWorker {
   private stopped = false;
   /** Messages consumed (all, valid or not). */
   consumed = 0;
+  /** Per partition: messages behind the high watermark, and the last consumed message's timestamp (epoch ms). */
+  private readonly lag = new Map<string, { messages: number; lastTimestampMs: number }>();
 
   constructor(opts: KafkaIngestWorkerOptions) {
     this.opts = opts;
@@ -79,9 +81,23 @@ export class KafkaIngestWorker {
       pipeline.add({ source: batch.topic, partition: batch.partition, offset: Number(message.offset) }, decoder.decode(bytes));
       this.consumed++;
       resolveOffset(message.offset);
+      this.lag.set(partitionKey(batch.topic, batch.partition), {
+        messages: Math.max(0, Number(batch.highWatermark) - Number(message.offset) - 1),
+        lastTimestampMs: Number(message.timestamp),
+      });
       if (pipeline.isFull()) await this.flushAndCommit();
     }
     await heartbeat();
+  }
+
+  /**
+   * Consumer lag in time, ms: for partitions with unconsumed messages, how old the last
+   * consumed message is (0 when caught up). Feeds SLO freshness.
+   */
+  consumerLagMs(nowMs = Date.now()): number {
+    let lagMs = 0;
+    for (const p of this.lag.values()) if (p.messages > 0) lagMs = Math.max(lagMs, nowMs - p.lastTimestampMs);
+    return lagMs;
   }
 
   /** Writes the pending batch, then commits the offsets it covers. */

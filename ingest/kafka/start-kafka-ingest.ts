@@ -8,6 +8,7 @@ import { IngestMetrics } from '../pipeline/ingest-metrics.ts';
 import { IngestPipeline, type RowSampler } from '../pipeline/ingest-pipeline.ts';
 import { ClickHouseRowWriter } from '../sink/clickhouse-row-writer.ts';
 import type { Signal } from '../../schema/events/v1/signal.ts';
+import type { Kafka } from 'kafkajs';
 import { createKafka } from './kafka-client.ts';
 import { KafkaDeadLetterPublisher } from './kafka-dead-letter-publisher.ts';
 import { KafkaIngestWorker } from './kafka-ingest-worker.ts';
@@ -25,6 +26,31 @@ export interface KafkaIngestOptions {
   maxMessageBytes: number;
   sampler?: RowSampler;
   participants?: BatchParticipant[];
+  /** Other topics this process writes (e.g. the breach topic), created if missing. */
+  extraTopics?: string[];
+}
+
+/**
+ * Creates missing topics (4 partitions; replication 1 on a single broker, else the
+ * broker default), so a worker can start before any producer has written: subscribing
+ * to a missing topic fails in kafkajs.
+ */
+export async function ensureTopics(kafka: Kafka, topics: string[], logger: Logger): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = [...new Set(topics)].filter((t) => !existing.has(t));
+    if (missing.length === 0) return;
+    const { brokers } = await admin.describeCluster();
+    await admin.createTopics({
+      topics: missing.map((topic) => ({ topic, numPartitions: 4, replicationFactor: Math.min(3, brokers.length) })),
+      waitForLeaders: true,
+    });
+    logger.info({ topics: missing }, 'created missing topics');
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 export interface KafkaIngest {
@@ -37,6 +63,7 @@ export interface KafkaIngest {
 /** Wires decoders, pipeline, ClickHouse writer and dead-letter producer into a running ingest worker. */
 export async function startKafkaIngest(opts: KafkaIngestOptions): Promise<KafkaIngest> {
   const kafka = createKafka({ brokers: opts.brokers, clientId: opts.clientId, logger: opts.logger });
+  await ensureTopics(kafka, [...opts.routes.map((r) => r.topic), opts.deadLetterTopic, ...(opts.extraTopics ?? [])], opts.logger);
   const producer = kafka.producer({ allowAutoTopicCreation: true });
   await producer.connect();
   const metrics = new IngestMetrics();

@@ -4,7 +4,7 @@ import { errorMessage } from '../../platform/errors/sluice-error.ts';
 import type { Signal } from '../../schema/events/v1/signal.ts';
 import type { DecodedItem } from '../decode/decoder.ts';
 import type { RowWriter } from '../sink/clickhouse-row-writer.ts';
-import { DEAD_LETTER_TABLE, SIGNAL_TABLES, deadLetterRow, type Row } from '../sink/signal-rows.ts';
+import { DEAD_LETTER_TABLE, SIGNAL_TABLES, deadLetterRow, type Row, type SignalTable } from '../sink/signal-rows.ts';
 import type { BatchParticipant } from './batch-participant.ts';
 import type { IngestMetrics } from './ingest-metrics.ts';
 import { backoffDelayMs, type BackoffOptions } from './retry-backoff.ts';
@@ -148,6 +148,11 @@ export class IngestPipeline {
       const table = SIGNAL_TABLES[signal].table;
       if (this.isDurable(table, position)) {
         this.opts.metrics.replaySkipped++;
+        continue;
+      }
+      const spec = SIGNAL_TABLES[signal] as SignalTable<Signal>;
+      if (spec.retentionMs !== undefined && spec.eventTimeMs(item.value.event) < now - spec.retentionMs) {
+        this.opts.metrics.countNotStored('older_than_raw_retention');
         continue;
       }
       const decision = this.opts.sampler?.(item.value) ?? { keep: true, weight: 1 };

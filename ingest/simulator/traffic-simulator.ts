@@ -20,10 +20,10 @@ export interface SimulatedService {
 }
 
 export const DEFAULT_SERVICES: SimulatedService[] = [
-  { name: 'checkout', team: 'payments', rps: 40, medianLatencyMs: 45, errorRatio: 0.002, journey: 'buy' },
-  { name: 'payments', team: 'payments', rps: 25, medianLatencyMs: 80, errorRatio: 0.001, journey: 'pay' },
-  { name: 'search', team: 'discovery', rps: 60, medianLatencyMs: 25, errorRatio: 0.003, journey: 'find' },
-  { name: 'inventory', team: 'fulfilment', rps: 20, medianLatencyMs: 15, errorRatio: 0.0005, journey: 'stock' },
+  { name: 'checkout', team: 'payments', rps: 40, medianLatencyMs: 45, errorRatio: 0.0003, journey: 'checkout-and-pay' },
+  { name: 'payments', team: 'payments', rps: 25, medianLatencyMs: 80, errorRatio: 0.0002, journey: 'pay' },
+  { name: 'search', team: 'discovery', rps: 60, medianLatencyMs: 25, errorRatio: 0.0005, journey: 'search-and-open-result' },
+  { name: 'inventory', team: 'fulfilment', rps: 20, medianLatencyMs: 15, errorRatio: 0.0001, journey: 'stock' },
 ];
 
 interface ServiceState {
@@ -112,13 +112,13 @@ export class TrafficSimulator {
         attributes: { 'simulator': 'true' },
       },
     }];
-    if (error || this.rand() < 0.02) {
+    if (error || this.rand() < 0.2) {
       events.push({
         signal: 'logs',
         event: {
           service: s.spec.name, environment: this.env, version: this.version(s), timestampMs: startTimeMs + Math.floor(durationMs),
           severityNumber: error ? 17 : 9, severityText: error ? 'ERROR' : 'INFO',
-          body: error ? `upstream timeout on ${route}` : `served ${route}`, traceId, spanId, attributes: {},
+          body: error ? `upstream timeout on ${route}` : `served ${route}`, traceId, spanId, attributes: { component: 'api' },
         },
       });
     }
@@ -126,7 +126,7 @@ export class TrafficSimulator {
   }
 
   private check(s: ServiceState, location: string, nowMs: number): SluiceEvent {
-    const success = this.rand() >= (s.badUntilMs !== 0 ? 0.3 : 0.005);
+    const success = this.rand() >= (s.badUntilMs !== 0 ? 0.3 : 0.001);
     return {
       signal: 'checks',
       event: {

@@ -9,8 +9,17 @@ export type Row = Record<string, unknown>;
 /** How one signal is stored: its table and the mapping of an event to a row. */
 export interface SignalTable<S extends Signal> {
   table: string;
+  /**
+   * Raw-row retention, ms (the table's TTL in schema/clickhouse): an event older than this
+   * would be deleted by ClickHouse on arrival, so it is counted as not stored instead.
+   * Undefined = kept forever.
+   */
+  retentionMs?: number;
+  eventTimeMs(event: SignalEvents[S]): number;
   toRow(event: SignalEvents[S], position: SourcePosition, weight: number, nowMs: number): Row;
 }
+
+const DAY_MS = 86_400_000;
 
 const origin = (p: SourcePosition) => ({ source: p.source, source_partition: p.partition, source_offset: p.offset });
 
@@ -18,6 +27,8 @@ const origin = (p: SourcePosition) => ({ source: p.source, source_partition: p.p
 export const SIGNAL_TABLES: { [S in Signal]: SignalTable<S> } = {
   spans: {
     table: 'spans_raw',
+    retentionMs: 14 * DAY_MS,
+    eventTimeMs: (e) => e.startTimeMs,
     toRow: (e, p, weight, nowMs) => ({
       service: e.service,
       environment: e.environment,
@@ -41,6 +52,8 @@ export const SIGNAL_TABLES: { [S in Signal]: SignalTable<S> } = {
   },
   logs: {
     table: 'logs_raw',
+    retentionMs: 14 * DAY_MS,
+    eventTimeMs: (e) => e.timestampMs,
     toRow: (e, p, weight, nowMs) => ({
       service: e.service,
       environment: e.environment,
@@ -59,6 +72,8 @@ export const SIGNAL_TABLES: { [S in Signal]: SignalTable<S> } = {
   },
   checks: {
     table: 'checks_raw',
+    retentionMs: 30 * DAY_MS,
+    eventTimeMs: (e) => e.timestampMs,
     toRow: (e, p, weight, nowMs) => ({
       check_id: e.checkId,
       service: e.service,
@@ -78,6 +93,7 @@ export const SIGNAL_TABLES: { [S in Signal]: SignalTable<S> } = {
   },
   deploys: {
     table: 'deploys',
+    eventTimeMs: (e) => e.startedAtMs,
     toRow: (e, p, _weight, nowMs) => ({
       deploy_id: e.deployId,
       service: e.service,
@@ -99,6 +115,7 @@ export const SIGNAL_TABLES: { [S in Signal]: SignalTable<S> } = {
   },
   incidents: {
     table: 'incidents',
+    eventTimeMs: (e) => e.openedAtMs,
     toRow: (e, p, _weight, nowMs) => ({
       incident_id: e.incidentId,
       service: e.service,

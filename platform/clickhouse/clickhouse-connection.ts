@@ -1,4 +1,4 @@
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 
 export type { ClickHouseClient };
 
@@ -21,6 +21,8 @@ export async function connectClickHouse(opts: ClickHouseConnectionOptions): Prom
     username: opts.username ?? 'default',
     password: opts.password ?? '',
     request_timeout: opts.requestTimeoutMs ?? 30_000,
+    // failures are logged once, with context, by the caller that decides to retry
+    log: { level: ClickHouseLogLevel.OFF },
     // a dropped keep-alive socket (server restart, embedded listener stopped) is retried by us, not reused
     keep_alive: { enabled: true, idle_socket_ttl: 1_000 },
   };

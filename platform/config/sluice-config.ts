@@ -49,6 +49,8 @@ export const ConfigSchema = z.strictObject({
   /** Encoding of the logs topic. */
   topicLogsEncoding: Encoding.default('json'),
   topicDeadLetter: z.string().min(1).default('sluice.deadletter.v1'),
+  /** Topic the breach stream (SLO status transitions) is published to. */
+  topicBreaches: z.string().min(1).default('sluice.breaches.v1'),
   /** A batch is written when it holds this many rows… */
   batchMaxRows: PositiveInt.default(1000),
   /** …or when its oldest row has waited this long (ms), whichever comes first. */
@@ -59,6 +61,30 @@ export const ConfigSchema = z.strictObject({
   simulate: Bool.default(true),
   /** Directory of SLO definition files (YAML). */
   sloDir: z.string().min(1).default('examples/slos'),
+  /** Events this far behind their partition's watermark (ms) are counted as late corrections. */
+  allowedLatenessMs: z.coerce.number().int().nonnegative().default(120_000),
+  /** Share of traces whose raw rows are stored, ratio 0–1 (SLI counts are exact whatever it is). */
+  sampleRate: z.coerce.number().min(0).max(1).default(1),
+  /** Share kept of error rows (error spans, ERROR logs), ratio 0–1, ≥ sampleRate. */
+  sampleErrorRate: z.coerce.number().min(0).max(1).default(1),
+  /** Per-service raw-row rates: `service=rate[:errorRate],…`. */
+  sampleRates: z
+    .string()
+    .transform((s, ctx) => {
+      const out: Record<string, { rate: number; errorRate?: number }> = {};
+      for (const part of s.split(',').map((p) => p.trim()).filter(Boolean)) {
+        const m = /^([^=\s]+)=([0-9.]+)(?::([0-9.]+))?$/.exec(part);
+        const rate = m ? Number(m[2]) : NaN;
+        const errorRate = m?.[3] !== undefined ? Number(m[3]) : undefined;
+        if (!m || !(rate >= 0 && rate <= 1) || (errorRate !== undefined && !(errorRate >= 0 && errorRate <= 1))) {
+          ctx.addIssue({ code: 'custom', message: `"${part}" is not service=rate[:errorRate] with ratios 0–1` });
+          return z.NEVER;
+        }
+        out[m[1]!] = errorRate === undefined ? { rate } : { rate, errorRate };
+      }
+      return out;
+    })
+    .default({}),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type SluiceConfig = z.infer<typeof ConfigSchema>;
@@ -84,11 +110,16 @@ export const OPTIONS: { key: Key; env: string; flag: string; doc: string }[] = [
   { key: 'topicSpansEncoding', env: 'SLUICE_TOPIC_SPANS_ENCODING', flag: '--topic-spans-encoding', doc: 'json | otlp_proto | otlp_json (default json)' },
   { key: 'topicLogsEncoding', env: 'SLUICE_TOPIC_LOGS_ENCODING', flag: '--topic-logs-encoding', doc: 'json | otlp_proto | otlp_json (default json)' },
   { key: 'topicDeadLetter', env: 'SLUICE_TOPIC_DEADLETTER', flag: '--topic-deadletter', doc: 'dead-letter topic (default sluice.deadletter.v1)' },
+  { key: 'topicBreaches', env: 'SLUICE_TOPIC_BREACHES', flag: '--topic-breaches', doc: 'breach stream topic: SLO status transitions (default sluice.breaches.v1)' },
   { key: 'batchMaxRows', env: 'SLUICE_BATCH_MAX_ROWS', flag: '--batch-max-rows', doc: 'write a batch at this many rows (default 1000)' },
   { key: 'batchMaxDelayMs', env: 'SLUICE_BATCH_MAX_DELAY_MS', flag: '--batch-max-delay-ms', doc: 'or when its oldest row waited this long, ms (default 1000)' },
   { key: 'maxMessageBytes', env: 'SLUICE_MAX_MESSAGE_BYTES', flag: '--max-message-bytes', doc: 'larger messages are dead-lettered as oversized (default 1048576)' },
   { key: 'simulate', env: 'SLUICE_SIMULATE', flag: '--simulate', doc: 'built-in traffic simulator in embedded mode (default true; --no-simulate)' },
-  { key: 'sloDir', env: 'SLUICE_SLO_DIR', flag: '--slo-dir', doc: 'directory of SLO definition files (default examples/slos)' },
+  { key: 'sloDir', env: 'SLUICE_SLO_DIR', flag: '--slo-dir', doc: 'directory of SLO definition files, reloaded on change (default examples/slos; format: docs/slo-format.md)' },
+  { key: 'allowedLatenessMs', env: 'SLUICE_ALLOWED_LATENESS_MS', flag: '--allowed-lateness-ms', doc: 'events this far behind the watermark are counted as late corrections, ms (default 120000)' },
+  { key: 'sampleRate', env: 'SLUICE_SAMPLE_RATE', flag: '--sample-rate', doc: 'share of traces whose raw rows are stored, ratio 0–1 (default 1); SLIs stay exact' },
+  { key: 'sampleErrorRate', env: 'SLUICE_SAMPLE_ERROR_RATE', flag: '--sample-error-rate', doc: 'share of error rows stored, ratio 0–1, >= sample rate (default 1)' },
+  { key: 'sampleRates', env: 'SLUICE_SAMPLE_RATES', flag: '--sample-rates', doc: 'per-service rates: service=rate[:errorRate],… (default none)' },
   { key: 'logLevel', env: 'LOG_LEVEL', flag: '--log-level', doc: 'fatal|error|warn|info|debug|trace|silent (default info)' },
 ];
 

@@ -80,4 +80,14 @@ describe('IngestPipeline', () => {
     expect(writer.rows('spans_raw')).toHaveLength(1);
     expect(metrics.snapshot()).toMatchObject({ accepted: { spans: 2 }, notStored: { sampled_out: 1 } });
   });
+
+  it('counts an event older than raw retention as not stored (ClickHouse would drop it by TTL) instead of writing it', async () => {
+    const now = 1_800_000_000_000;
+    const { p, writer, metrics } = pipeline(undefined, () => now);
+    p.add({ source: 'http', partition: 0, offset: -1 }, decoder.decode(bytes(spanJson(1, { startTimeMs: now - 15 * 86_400_000 }))));
+    p.add({ source: 'http', partition: 0, offset: -1 }, decoder.decode(bytes(spanJson(2, { startTimeMs: now - 1_000 }))));
+    await p.flush();
+    expect(writer.rows('spans_raw')).toHaveLength(1);
+    expect(metrics.snapshot()).toMatchObject({ accepted: { spans: 2 }, notStored: { older_than_raw_retention: 1 } });
+  });
 });
