@@ -26,7 +26,7 @@ import { SLUICE_VERSION } from './package-version.ts';
  * embedded chdb-wasm endpoint (or CLICKHOUSE_URL when set); events arrive over HTTP
  * (NDJSON, OTLP) and from the built-in simulator; GraphQL serves the results.
  */
-export async function runEmbedded(config: SluiceConfig, logger: Logger): Promise<{ stop(): Promise<void> }> {
+export async function runEmbedded(config: SluiceConfig, logger: Logger): Promise<{ url: string; stop(): Promise<void> }> {
   const startedAtMs = Date.now();
   /** Stop actions, pushed in start order. */
   const stops: (() => Promise<void> | void)[] = [];
@@ -104,6 +104,7 @@ export async function runEmbedded(config: SluiceConfig, logger: Logger): Promise
 
   printBanner({ httpUrl: http.url, clickhouseUrl, embeddedClickhouse: !config.clickhouseUrl, simulate: config.simulate, database: config.clickhouseDatabase });
   return {
+    url: http.url,
     async stop() {
       // stop in reverse order of start: HTTP first, embedded ClickHouse last
       for (const stop of stops.reverse()) await stop();

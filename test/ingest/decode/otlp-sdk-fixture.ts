@@ -12,9 +12,9 @@ import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type Readabl
 export const T0: HrTime = [1_768_471_200, 0];
 export const T0_MS = 1_768_471_200_000;
 
-/** T0 plus a number of nanoseconds. */
-export function at(nanos: number): HrTime {
-  return [T0[0] + Math.floor(nanos / 1e9), nanos % 1e9];
+/** T0 (or `baseMs`, epoch ms, a whole second) plus a number of nanoseconds. */
+export function at(nanos: number, baseMs = T0_MS): HrTime {
+  return [Math.floor(baseMs / 1000) + Math.floor(nanos / 1e9), nanos % 1e9];
 }
 
 export interface SpanSpec {
@@ -31,7 +31,7 @@ export interface SpanSpec {
 }
 
 /** Finished spans of one resource, in the order of `specs`. */
-export async function sdkSpans(resource: Attributes, specs: readonly SpanSpec[]): Promise<ReadableSpan[]> {
+export async function sdkSpans(resource: Attributes, specs: readonly SpanSpec[], baseMs = T0_MS): Promise<ReadableSpan[]> {
   const exporter = new InMemorySpanExporter();
   const provider = new TracerProvider({ resource: resourceFromAttributes(resource), spanProcessors: [new SimpleSpanProcessor({ exporter })] });
   const tracer = provider.getTracer('sluice-test', '1.0.0');
@@ -39,11 +39,11 @@ export async function sdkSpans(resource: Attributes, specs: readonly SpanSpec[])
   for (const spec of specs) {
     const parent = spec.parent === undefined ? undefined : started[spec.parent];
     const ctx = parent === undefined ? context.active() : trace.setSpan(context.active(), parent);
-    const span = tracer.startSpan(spec.name, { kind: spec.kind, attributes: spec.attributes ?? {}, startTime: at(spec.startNs ?? 0) }, ctx);
+    const span = tracer.startSpan(spec.name, { kind: spec.kind, attributes: spec.attributes ?? {}, startTime: at(spec.startNs ?? 0, baseMs) }, ctx);
     if (spec.status) span.setStatus(spec.status);
     started.push(span);
   }
-  started.forEach((span, i) => span.end(at(specs[i]!.endNs)));
+  started.forEach((span, i) => span.end(at(specs[i]!.endNs, baseMs)));
   await provider.forceFlush();
   const byId = new Map(exporter.getFinishedSpans().map((s) => [s.spanContext().spanId, s]));
   await provider.shutdown();
@@ -60,7 +60,7 @@ export interface LogSpec {
 }
 
 /** Finished log records of one resource, in the order of `specs`. */
-export async function sdkLogRecords(resource: Attributes, specs: readonly LogSpec[]): Promise<ReadableLogRecord[]> {
+export async function sdkLogRecords(resource: Attributes, specs: readonly LogSpec[], baseMs = T0_MS): Promise<ReadableLogRecord[]> {
   const exporter = new InMemoryLogRecordExporter();
   const provider = new LoggerProvider({ resource: resourceFromAttributes(resource), processors: [new SimpleLogRecordProcessor({ exporter })] });
   const logger = provider.getLogger('sluice-test', '1.0.0');
@@ -70,7 +70,7 @@ export async function sdkLogRecords(resource: Attributes, specs: readonly LogSpe
       severityNumber: spec.severityNumber,
       severityText: spec.severityText,
       attributes: spec.attributes,
-      ...(spec.timeNs !== undefined && { timestamp: at(spec.timeNs) }),
+      ...(spec.timeNs !== undefined && { timestamp: at(spec.timeNs, baseMs) }),
     });
   }
   await provider.forceFlush();
