@@ -18,7 +18,7 @@ import { KafkaBreachPublisher } from '../engine/adapters/breach-publishers.ts';
 import type { PublishedTransition } from '../engine/adapters/breach-publisher.ts';
 import { SliEngine } from '../engine/adapters/sli-engine.ts';
 import { startKafkaIngest } from '../ingest/kafka/start-kafka-ingest.ts';
-import { silentLogger } from '../platform/logging/logger.ts';
+import { createLogger } from '../platform/logging/logger.ts';
 import { benchServices, percentile } from './bench-services.ts';
 
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 20);
@@ -36,7 +36,7 @@ for (let s = 0; s < SERVICES; s++) {
 const producer = kafka.producer();
 await producer.connect();
 const engine = await SliEngine.start({
-  clickhouse, logger: silentLogger(), sloDir, allowedLatenessMs: 120_000,
+  clickhouse, logger: createLogger(process.env.LOG_LEVEL ?? 'silent'), sloDir, allowedLatenessMs: 120_000,
   publishers: [new KafkaBreachPublisher(producer, `${topic}.breaches`)],
 });
 const breaches: PublishedTransition[] = [];
@@ -45,7 +45,7 @@ engine.pubsub.subscribe('breachTransition', (t) => {
 });
 const ingest = await startKafkaIngest({
   brokers, clientId: 'bench-breach', groupId: `bench-breach-${Date.now()}`, routes: [{ topic, signal: 'spans', encoding: 'json' }],
-  deadLetterTopic: `${topic}.dlq`, clickhouse, logger: silentLogger(), batchMaxRows: 1_000, batchMaxDelayMs: 1_000,
+  deadLetterTopic: `${topic}.dlq`, clickhouse, logger: createLogger(process.env.LOG_LEVEL ?? 'silent'), batchMaxRows: 1_000, batchMaxDelayMs: 1_000,
   maxMessageBytes: 1_048_576, participants: [engine.participant],
 });
 

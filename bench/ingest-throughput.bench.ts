@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { SliEngine } from '../engine/adapters/sli-engine.ts';
 import { startKafkaIngest } from '../ingest/kafka/start-kafka-ingest.ts';
 import { buildRowSampler } from '../ingest/sampling/row-sampler.ts';
-import { silentLogger } from '../platform/logging/logger.ts';
+import { createLogger } from '../platform/logging/logger.ts';
 import { benchServices } from './bench-services.ts';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
@@ -42,7 +42,7 @@ const trace = randomBytes(16).toString('hex').slice(0, 24);
 let produced = 0;
 const fillStart = performance.now();
 while (produced < EVENTS) {
-  const n = Math.min(10_000, EVENTS - produced);
+  const n = Math.min(2_000, EVENTS - produced); // a record batch per partition must stay under the broker's 1 MB message.max.bytes
   const messages = Array.from({ length: n }, (_, j) => {
     const i = produced + j;
     const error = i % 100 === 0;
@@ -89,12 +89,12 @@ async function sluicePipeline(): Promise<{ ms: number; written: number; flushes:
   for (let s = 0; s < 5; s++) {
     writeFileSync(join(sloDir, `svc-${s}.yaml`), `apiVersion: sluice/v1\nkind: SLO\nmetadata: { name: svc-${s}-availability }\nspec:\n  service: svc-${s}\n  environment: production\n  tier: standard\n  indicator: { kind: availability }\n  objectives: [{ target: 0.99 }]\n  timeWindow: [{ duration: 28d, isRolling: true }]\n`);
   }
-  const engine = await SliEngine.start({ clickhouse, logger: silentLogger(), sloDir, allowedLatenessMs: 120_000 });
+  const engine = await SliEngine.start({ clickhouse, logger: createLogger(process.env.LOG_LEVEL ?? 'silent'), sloDir, allowedLatenessMs: 120_000 });
   let startedAt = 0;
   const ingest = await startKafkaIngest({
     brokers, clientId: 'bench-sluice', groupId: `bench-sluice-${Date.now()}`,
     routes: [{ topic, signal: 'spans', encoding: 'json' }], deadLetterTopic: `${topic}.dlq`,
-    clickhouse, logger: silentLogger(), batchMaxRows: BATCH_ROWS, batchMaxDelayMs: 1_000, maxMessageBytes: 1_048_576,
+    clickhouse, logger: createLogger(process.env.LOG_LEVEL ?? 'silent'), batchMaxRows: BATCH_ROWS, batchMaxDelayMs: 1_000, maxMessageBytes: 1_048_576,
     sampler: buildRowSampler({ sampleRate: SAMPLE_RATE, sampleErrorRate: 1, sampleRates: {} }),
     participants: [engine.participant],
   });

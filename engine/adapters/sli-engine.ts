@@ -38,7 +38,7 @@ const RESTORE_HORIZON_MS = 35 * 86_400_000;
  * publisher such as the Kafka breach topic).
  */
 export class SliEngine {
-  readonly store: MinuteBucketStore;
+  private currentStore: MinuteBucketStore;
   readonly activity = new SourceActivityTracker();
   readonly pubsub: PubSub<EngineTopics> = createPubSub<EngineTopics>();
   readonly participant: SliRollupParticipant;
@@ -49,11 +49,11 @@ export class SliEngine {
 
   private constructor(opts: SliEngineOptions) {
     this.opts = opts;
-    this.store = new MinuteBucketStore({ allowedLatenessMs: opts.allowedLatenessMs });
+    this.currentStore = new MinuteBucketStore({ allowedLatenessMs: opts.allowedLatenessMs });
     const now = opts.now ?? Date.now;
     this.monitor = new SloMonitor({
       slos: () => this.slos,
-      store: this.store,
+      store: () => this.currentStore,
       activity: this.activity,
       publishers: [new ClickHouseTransitionSink(opts.clickhouse), new PubSubBreachPublisher(this.pubsub), ...(opts.publishers ?? [])],
       logger: opts.logger.child({ component: 'slo-monitor' }),
@@ -64,7 +64,7 @@ export class SliEngine {
     });
     this.participant = new SliRollupParticipant({
       slos: () => this.slos,
-      store: this.store,
+      store: () => this.currentStore,
       activity: this.activity,
       onCounted: (names) => this.monitor.markDirty(names),
     });
@@ -83,7 +83,7 @@ export class SliEngine {
     }
     engine.slos = set.slos.map((p) => p.slo);
     const now = (opts.now ?? Date.now)();
-    const buckets = await loadRollups(opts.clickhouse, engine.store, now - RESTORE_HORIZON_MS);
+    const buckets = await loadRollups(opts.clickhouse, engine.currentStore, now - RESTORE_HORIZON_MS);
     opts.logger.info({ slos: engine.slos.map((s) => s.name), restoredBuckets: buckets }, 'SLI engine started');
     engine.watch = watchSloDirectory(opts.sloDir, (reloaded) => {
       if (reloaded.errors.length > 0) {
@@ -95,6 +95,27 @@ export class SliEngine {
     }, { onError: (err) => opts.logger.warn({ err }, 'watching the SLO directory stopped') });
     engine.monitor.start();
     return engine;
+  }
+
+  /** The minute buckets the evaluator reads now. */
+  get store(): MinuteBucketStore {
+    return this.currentStore;
+  }
+
+  /**
+   * Rebuilds the minute buckets from ClickHouse (every worker's durable rollups) plus what
+   * this process counted but has not written yet, then swaps them in. Called when Kafka
+   * moves partitions between workers, so counts another worker made durable for a
+   * partition this one now owns are seen. ClickHouse stays the source of truth; a drain
+   * in flight during the load is picked up by the next resync, never counted twice.
+   */
+  async resync(): Promise<void> {
+    const now = (this.opts.now ?? Date.now)();
+    const fresh = new MinuteBucketStore({ allowedLatenessMs: this.opts.allowedLatenessMs });
+    const buckets = await loadRollups(this.opts.clickhouse, fresh, now - RESTORE_HORIZON_MS);
+    this.participant.replayPendingInto(fresh);
+    this.currentStore = fresh;
+    this.opts.logger.info({ restoredBuckets: buckets }, 'SLI buckets resynced from ClickHouse');
   }
 
   definitions(): readonly Slo[] {

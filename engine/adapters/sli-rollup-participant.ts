@@ -33,7 +33,8 @@ interface PartitionAccumulator {
 export interface SliRollupParticipantOptions {
   /** The SLOs in force (re-read on every event, so a reloaded SLO directory applies at once). */
   slos: () => readonly Slo[];
-  store: MinuteBucketStore;
+  /** The current minute buckets (replaced when the engine resyncs from ClickHouse). */
+  store: () => MinuteBucketStore;
   activity: SourceActivityTracker;
   /** Called for every event that counted for at least one SLO: which SLOs changed. */
   onCounted?: (sloNames: readonly string[]) => void;
@@ -67,7 +68,7 @@ export class SliRollupParticipant implements BatchParticipant {
     if (!acc) this.partitions.set(pk, (acc = { source: position.source, partition: position.partition, offset: NO_OFFSET, deltas: new Map() }));
     if (position.offset > acc.offset) acc.offset = position.offset;
     const accumulator = acc;
-    const store = this.opts.store;
+    const store = this.opts.store();
     const counted = countEvent(this.opts.slos(), event, pk, {
       record(bucketEvent: BucketEvent): RecordOutcome {
         const outcome = store.record(bucketEvent);
@@ -84,9 +85,21 @@ export class SliRollupParticipant implements BatchParticipant {
     if (counted.length > 0) this.opts.onCounted?.(counted.map((c) => c.sloName));
   }
 
+  /** Adds the counts observed but not yet drained into `store` (after a resync rebuilt it). */
+  replayPendingInto(store: MinuteBucketStore): void {
+    for (const acc of this.partitions.values()) {
+      for (const d of acc.deltas.values()) {
+        store.mergeDelta({
+          key: d.key, minuteStartMs: d.minuteStartMs, good: d.good, total: d.total, lateEvents: d.late,
+          ...(d.sketch ? { sketch: d.sketch.toBuckets() } : {}),
+        });
+      }
+    }
+  }
+
   drain(): { table: string; rows: Row[] }[] {
     // the store also keeps its own pending deltas; ours are per partition, so drop its copy
-    this.opts.store.takeDeltas();
+    this.opts.store().takeDeltas();
     const rows: Row[] = [];
     const writtenAt = toDateTime64(Date.now());
     for (const acc of this.partitions.values()) {

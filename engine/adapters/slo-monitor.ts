@@ -11,7 +11,8 @@ import type { BreachPublisher, PublishedTransition } from './breach-publisher.ts
 
 export interface SloMonitorOptions {
   slos: () => readonly Slo[];
-  store: MinuteBucketStore;
+  /** The current minute buckets (replaced when the engine resyncs from ClickHouse). */
+  store: () => MinuteBucketStore;
   activity: SourceActivityTracker;
   publishers: BreachPublisher[];
   logger: Logger;
@@ -97,7 +98,7 @@ export class SloMonitor {
           { maxStalenessMs: slo.maxStalenessMs },
           nowMs,
         )];
-        evaluation = evaluateSlo({ slo, store: this.opts.store, freshness, nowMs });
+        evaluation = evaluateSlo({ slo, store: this.opts.store(), freshness, nowMs });
       } catch (err) {
         this.opts.logger.error({ slo: slo.name, err: errorMessage(err) }, 'SLO evaluation failed');
         continue;

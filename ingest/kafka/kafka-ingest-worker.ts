@@ -16,6 +16,8 @@ export interface KafkaIngestWorkerOptions {
   fromBeginning?: boolean;
   /** How often the batch-age timer checks for a due flush, ms. */
   tickMs?: number;
+  /** Called after every (re)assignment of partitions to this worker. */
+  onAssigned?: (owned: ReadonlySet<string>) => void;
 }
 
 /**
@@ -28,6 +30,8 @@ export class KafkaIngestWorker {
   private readonly opts: KafkaIngestWorkerOptions;
   private readonly consumer: Consumer;
   private timer: NodeJS.Timeout | undefined;
+  /** The flush being written, if any: at most one is in flight while the next batch is decoded. */
+  private inflight: Promise<void> | undefined;
   private heartbeat: (() => Promise<void>) | undefined;
   private paused = false;
   private stopped = false;
@@ -55,6 +59,7 @@ export class KafkaIngestWorker {
       }
       opts.logger.info({ assignment: e.payload.memberAssignment }, 'partitions assigned');
       opts.pipeline.retainPartitions(owned);
+      opts.onAssigned?.(owned);
     });
     await consumer.connect();
     await consumer.subscribe({ topics: [...opts.decoders.keys()], fromBeginning: opts.fromBeginning ?? true });
@@ -65,7 +70,7 @@ export class KafkaIngestWorker {
       eachBatch: (payload) => this.onBatch(payload),
     });
     this.timer = setInterval(() => {
-      if (!this.stopped && opts.pipeline.isDue()) this.flushAndCommit().catch((err) => opts.logger.error({ err: errorMessage(err) }, 'flush failed'));
+      if (!this.stopped && !this.inflight && opts.pipeline.isDue()) this.startFlush();
     }, opts.tickMs ?? 100);
   }
 
@@ -85,7 +90,12 @@ export class KafkaIngestWorker {
         messages: Math.max(0, Number(batch.highWatermark) - Number(message.offset) - 1),
         lastTimestampMs: Number(message.timestamp),
       });
-      if (pipeline.isFull()) await this.flushAndCommit();
+      if (pipeline.isFull()) {
+        // decoding the next batch overlaps the write of this one (ClickHouse works
+        // elsewhere: another process, or chdb's worker thread); one write in flight at most
+        await this.inflight;
+        this.startFlush();
+      }
     }
     await heartbeat();
   }
@@ -98,6 +108,15 @@ export class KafkaIngestWorker {
     let lagMs = 0;
     for (const p of this.lag.values()) if (p.messages > 0) lagMs = Math.max(lagMs, nowMs - p.lastTimestampMs);
     return lagMs;
+  }
+
+  private startFlush(): void {
+    const run = this.flushAndCommit()
+      .catch((err) => this.opts.logger.error({ err: errorMessage(err) }, 'flush failed'))
+      .finally(() => {
+        if (this.inflight === run) this.inflight = undefined;
+      });
+    this.inflight = run;
   }
 
   /** Writes the pending batch, then commits the offsets it covers. */
@@ -135,6 +154,7 @@ export class KafkaIngestWorker {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     await this.consumer.stop();
+    await this.inflight;
     await this.flushAndCommit();
     await this.consumer.disconnect();
   }

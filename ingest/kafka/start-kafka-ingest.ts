@@ -28,6 +28,8 @@ export interface KafkaIngestOptions {
   participants?: BatchParticipant[];
   /** Other topics this process writes (e.g. the breach topic), created if missing. */
   extraTopics?: string[];
+  /** Called after every (re)assignment of partitions (e.g. to resync the SLI engine). */
+  onAssigned?: (owned: ReadonlySet<string>) => void;
 }
 
 /**
@@ -87,6 +89,7 @@ export async function startKafkaIngest(opts: KafkaIngestOptions): Promise<KafkaI
     decoders,
     pipeline,
     logger: opts.logger.child({ component: 'kafka-ingest' }),
+    ...(opts.onAssigned ? { onAssigned: opts.onAssigned } : {}),
   });
   await worker.start();
   return {

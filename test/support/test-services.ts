@@ -49,6 +49,17 @@ export function testKafka(brokers: string[]): Kafka {
   return new Kafka({ clientId: uniqueName('test'), brokers, logLevel: logLevel.ERROR });
 }
 
+/** Creates topics (partitions given) and waits for their leaders. */
+export async function createTopics(kafka: Kafka, topics: { topic: string; numPartitions: number }[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics, waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** Polls `probe` until it returns true (or throws after `timeoutMs`); no fixed sleeps. */
 export async function waitFor(probe: () => Promise<boolean> | boolean, timeoutMs = 60_000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -7,7 +7,7 @@ import { startKafkaIngest, type KafkaIngest } from '../../../ingest/kafka/start-
 import { silentLogger } from '../../../platform/logging/logger.ts';
 import { spanJson } from '../../support/span-fixtures.ts';
 import { availabilitySloYaml, sloDirectory } from '../../support/slo-files.ts';
-import { countRows, kafkaIt, migratedDatabase, testKafka, uniqueName, waitFor } from '../../support/test-services.ts';
+import { countRows, createTopics, kafkaIt, migratedDatabase, testKafka, uniqueName, waitFor } from '../../support/test-services.ts';
 
 const MINUTE = 60_000;
 
@@ -27,10 +27,7 @@ describe('breach stream on the real broker', () => {
     const kafka = testKafka(brokers);
     const topic = uniqueName('spans');
     const breachTopic = uniqueName('breaches');
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }, { topic: breachTopic, numPartitions: 1 }], waitForLeaders: true });
-    await admin.disconnect();
+    await createTopics(kafka, [{ topic, numPartitions: 1 }, { topic: breachTopic, numPartitions: 1 }]);
     const producer = kafka.producer();
     await producer.connect();
     cleanups.push(() => producer.disconnect());

@@ -5,7 +5,7 @@ import { migrate } from '../../../platform/clickhouse/migrations.ts';
 import { silentLogger } from '../../../platform/logging/logger.ts';
 import { startKafkaIngest } from '../../../ingest/kafka/start-kafka-ingest.ts';
 import { spanJson } from '../../support/span-fixtures.ts';
-import { countRows, kafkaIt, testKafka, uniqueName, waitFor } from '../../support/test-services.ts';
+import { countRows, createTopics, kafkaIt, testKafka, uniqueName, waitFor } from '../../support/test-services.ts';
 
 const TOTAL = 6_000;
 
@@ -23,10 +23,7 @@ describe('ingest during a ClickHouse outage', () => {
 
     const kafka = testKafka(brokers);
     const topic = uniqueName('spans_outage');
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
-    await admin.disconnect();
+    await createTopics(kafka, [{ topic, numPartitions: 2 }]);
 
     const ingest = await startKafkaIngest({
       brokers, clientId: uniqueName('w'), groupId: uniqueName('g'),

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { rollupTotals } from '../../../engine/adapters/clickhouse-rollup-loader.ts';
 import { spanJson } from '../../support/span-fixtures.ts';
 import { availabilitySloYaml, sloDirectory } from '../../support/slo-files.ts';
-import { countRows, kafkaIt, migratedDatabase, services, testKafka, uniqueName, waitFor } from '../../support/test-services.ts';
+import { countRows, createTopics, kafkaIt, migratedDatabase, services, testKafka, uniqueName, waitFor } from '../../support/test-services.ts';
 
 const TOTAL = 20_000;
 const CLI = fileURLToPath(new URL('../../../bin/sluice.ts', import.meta.url));
@@ -36,10 +36,7 @@ describe('`sluice ingest` killed with SIGKILL mid-stream', () => {
   kafkaIt('restarts from committed offsets; rollup totals and raw rows equal exactly what was produced', async (brokers) => {
     const kafka = testKafka(brokers);
     const topic = uniqueName('spans_kill');
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
-    await admin.disconnect();
+    await createTopics(kafka, [{ topic, numPartitions: 2 }]);
 
     // 20,000 requests of service `kill`, every 20th one a 503
     const producer = kafka.producer();

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { silentLogger } from '../../../platform/logging/logger.ts';
 import { startKafkaIngest, type KafkaIngest } from '../../../ingest/kafka/start-kafka-ingest.ts';
 import { spanJson } from '../../support/span-fixtures.ts';
-import { countRows, kafkaIt, migratedDatabase, testKafka, uniqueName, waitFor } from '../../support/test-services.ts';
+import { countRows, createTopics, kafkaIt, migratedDatabase, testKafka, uniqueName, waitFor } from '../../support/test-services.ts';
 
 const VALID = 9_950;
 const MAX_MESSAGE_BYTES = 16_384;
@@ -59,10 +59,7 @@ describe('Kafka ingest worker on the real broker', () => {
   kafkaIt('writes 9,950 valid spans and dead-letters 50 malformed ones with their reasons; a second run adds nothing', async (brokers) => {
     const kafka = testKafka(brokers);
     const topic = uniqueName('spans');
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 4 }, { topic: `${topic}.dlq`, numPartitions: 1 }], waitForLeaders: true });
-    await admin.disconnect();
+    await createTopics(kafka, [{ topic, numPartitions: 4 }, { topic: `${topic}.dlq`, numPartitions: 1 }]);
 
     const producer = kafka.producer();
     await producer.connect();
