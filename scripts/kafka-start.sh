@@ -39,8 +39,9 @@ if [ ! -f "$libs/.complete" ]; then
   command -v mvn >/dev/null || { log "mvn not found: install Maven (apt-get install -y maven)"; exit 1; }
   log "fetching Kafka $version jars from Maven Central into $libs"
   mkdir -p "$libs"
-  mvn -q -B -f "$here/kafka/pom.xml" -Dkafka.version="$version" \
-    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$libs"
+  # stdout of mvn goes to stderr: this script's stdout is only the KAFKA_BROKERS line
+  mvn -q -B -Dstyle.color=never -f "$here/kafka/pom.xml" -Dkafka.version="$version" \
+    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$libs" >&2
   touch "$libs/.complete"
   log "fetched $(ls "$libs" | wc -l) jars"
 fi

@@ -1,4 +1,5 @@
 import type { SluiceEvent } from '../../schema/events/v1/signal.ts';
+import { mulberry32 } from '../../platform/random/mulberry32.ts';
 
 /**
  * Built-in traffic simulator for the embedded mode: a few services with realistic
@@ -179,17 +180,6 @@ export class TrafficSimulator {
 
 const ROUTES = ['/orders/{id}', '/cart', '/items', '/search', '/health'];
 
-/** mulberry32 PRNG: small, fast, deterministic for a seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** Standard normal deviate (Box–Muller). */
 function gaussian(rand: () => number): number {

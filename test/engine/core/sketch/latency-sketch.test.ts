@@ -1,21 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../../../platform/random/mulberry32.ts';
 import {
   LatencySketch,
   RELATIVE_ACCURACY,
   ZERO_BUCKET_INDEX,
 } from '../../../../engine/core/sketch/latency-sketch.ts';
 
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /**
  * Heavy-tailed latencies in ms: 90 % log-normal (median 40 ms, σ = 0.8), 9.5 % Pareto tail
