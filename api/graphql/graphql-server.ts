@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { API_ERROR_CODES } from './api-error.ts';
 import { resolveHealth, type HealthDeps } from './health-resolver.ts';
 import { sloResolvers, type SloDeps } from './slo-resolvers.ts';
+import { resolveSpanEstimate, type SpanEstimateArgs } from './span-estimate-resolver.ts';
 
 export const TYPE_DEFS = readFileSync(new URL('../../schema/graphql/sluice.graphql', import.meta.url), 'utf8');
 
@@ -55,6 +56,7 @@ export function createGraphQLServer(deps: ApiDeps): ApolloServer {
       Query: {
         health: () => resolveHealth(deps.health),
         ...sloResolvers(deps.slo),
+        spanEstimate: (_: unknown, args: SpanEstimateArgs) => resolveSpanEstimate(deps.slo.clickhouse, args),
       },
     },
     introspection: true,
