@@ -85,6 +85,11 @@ export class SliRollupParticipant implements BatchParticipant {
     if (counted.length > 0) this.opts.onCounted?.(counted.map((c) => c.sloName));
   }
 
+  retainPartitions(owned: ReadonlySet<string>): void {
+    // the in-memory buckets still hold these counts until the resync that follows an assignment
+    for (const [key, acc] of this.partitions) if (acc.offset !== NO_OFFSET && !owned.has(key)) this.partitions.delete(key);
+  }
+
   /** Adds the counts observed but not yet drained into `store` (after a resync rebuilt it). */
   replayPendingInto(store: MinuteBucketStore): void {
     for (const acc of this.partitions.values()) {

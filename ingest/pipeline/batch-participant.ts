@@ -17,4 +17,9 @@ export interface BatchParticipant {
   drain(): { table: string; rows: Row[] }[];
   /** Called after the batch's rows are durable (before offsets are committed). */
   onDurable?(): void;
+  /**
+   * Partitions were reassigned: forget what was observed for partitions no longer owned
+   * (`source#partition` keys) — their new owner replays them from the committed offset.
+   */
+  retainPartitions?(owned: ReadonlySet<string>): void;
 }

@@ -107,7 +107,7 @@ export class IngestPipeline {
   }
 
   /** Forgets what `prepare` learnt (e.g. after a rebalance) and drops pending rows of partitions no longer owned. */
-  retainPartitions(owned: Set<string>): void {
+  retainPartitions(owned: ReadonlySet<string>): void {
     this.prepared.clear();
     this.written.clear();
     for (const [table, rows] of this.batch.rows) {
@@ -115,7 +115,8 @@ export class IngestPipeline {
     }
     this.batch.deadLetters = this.batch.deadLetters.filter((d) => d.position.offset === NO_OFFSET || owned.has(partitionKey(d.position.source, d.position.partition)));
     for (const key of [...this.batch.positions.keys()]) if (!owned.has(key)) this.batch.positions.delete(key);
-    this.batch.rowCount = [...this.batch.rows.values()].reduce((n, r) => n + r.length, 0) + this.batch.deadLetters.length;
+    this.batch.rowCount = [...this.batch.rows.values()].reduce((n, r) => n + r.length, 0);
+    for (const participant of this.opts.participants) participant.retainPartitions?.(owned);
   }
 
   private isDurable(table: string, p: SourcePosition): boolean {
