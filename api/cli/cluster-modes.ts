@@ -7,7 +7,7 @@ import { createKafka } from '../../ingest/kafka/kafka-client.ts';
 import { buildRowSampler } from '../../ingest/sampling/row-sampler.ts';
 import { KafkaBreachPublisher } from '../../engine/adapters/breach-publishers.ts';
 import { SliEngine } from '../../engine/adapters/sli-engine.ts';
-import { createGraphQLServer } from '../graphql/graphql-server.ts';
+import { attachGraphQLSubscriptions, createGraphQLSchema, createGraphQLServer, type ApiDeps } from '../graphql/graphql-server.ts';
 import { createGraphQLHttpHandler } from '../http/graphql-http-handler.ts';
 import { startHttpServer } from '../http/http-server.ts';
 import { indexPageRoute } from '../http/index-page.ts';
@@ -72,14 +72,16 @@ export async function runClusterApi(config: SluiceConfig, logger: Logger): Promi
   const { clickhouseUrl, brokers } = requireCluster(config, false);
   const clickhouse = await connectClickHouse({ url: clickhouseUrl, database: config.clickhouseDatabase, username: config.clickhouseUser, password: config.clickhousePassword });
   await migrate(clickhouse);
-  const graphql = createGraphQLServer({
+  const apiDeps = {
     logger,
     slo: { clickhouse },
     health: {
       version: SLUICE_VERSION, mode: 'cluster-api', clickhouse, clickhouseMode: 'external', clickhouseUrl,
       database: config.clickhouseDatabase, kafkaBrokers: brokers, simulator: false, startedAtMs: Date.now(),
     },
-  });
+  } satisfies ApiDeps;
+  const schema = createGraphQLSchema(apiDeps);
+  const graphql = createGraphQLServer(apiDeps, schema);
   await graphql.start();
   const handler = createGraphQLHttpHandler(graphql);
   const http = await startHttpServer({
@@ -88,9 +90,11 @@ export async function runClusterApi(config: SluiceConfig, logger: Logger): Promi
     logger,
     routes: [async (req, res, url) => (url.pathname === '/graphql' ? (await handler(req, res, url), true) : false), indexPageRoute()],
   });
+  const closeSubscriptions = attachGraphQLSubscriptions(http.server, schema, logger);
   process.stdout.write(`sluice ${SLUICE_VERSION} API: GraphQL at ${http.url}/graphql (ClickHouse ${clickhouseUrl})\n`);
   return {
     async stop() {
+      await closeSubscriptions();
       await http.close();
       await graphql.stop();
       await clickhouse.close();

@@ -15,7 +15,7 @@ import { SliEngine } from '../../engine/adapters/sli-engine.ts';
 import { ClickHouseRowWriter } from '../../ingest/sink/clickhouse-row-writer.ts';
 import { runSimulator } from '../../ingest/simulator/simulator-runner.ts';
 import { TrafficSimulator } from '../../ingest/simulator/traffic-simulator.ts';
-import { createGraphQLServer } from '../graphql/graphql-server.ts';
+import { attachGraphQLSubscriptions, createGraphQLSchema, createGraphQLServer, type ApiDeps } from '../graphql/graphql-server.ts';
 import { createGraphQLHttpHandler } from '../http/graphql-http-handler.ts';
 import { startHttpServer, type RouteHandler } from '../http/http-server.ts';
 import { indexPageRoute } from '../http/index-page.ts';
@@ -68,14 +68,16 @@ export async function runEmbedded(config: SluiceConfig, logger: Logger): Promise
     stops.push(() => sim.stop());
   }
 
-  const graphql = createGraphQLServer({
+  const apiDeps = {
     logger,
     slo: { engine, clickhouse },
     health: {
       version: SLUICE_VERSION, mode: 'embedded', clickhouse, clickhouseMode: config.clickhouseUrl ? 'external' : 'embedded',
       clickhouseUrl, database: config.clickhouseDatabase, kafkaBrokers: [], metrics, simulator: config.simulate, startedAtMs,
     },
-  });
+  } satisfies ApiDeps;
+  const schema = createGraphQLSchema(apiDeps);
+  const graphql = createGraphQLServer(apiDeps, schema);
   await graphql.start();
   stops.push(() => graphql.stop());
   const graphqlHandler = createGraphQLHttpHandler(graphql);
@@ -101,6 +103,7 @@ export async function runEmbedded(config: SluiceConfig, logger: Logger): Promise
   ];
   const http = await startHttpServer({ host: config.host, port: config.httpPort, routes, logger });
   stops.push(() => http.close());
+  stops.push(attachGraphQLSubscriptions(http.server, schema, logger));
 
   printBanner({ httpUrl: http.url, clickhouseUrl, embeddedClickhouse: !config.clickhouseUrl, simulate: config.simulate, database: config.clickhouseDatabase });
   return {
@@ -117,7 +120,7 @@ function printBanner(o: { httpUrl: string; clickhouseUrl: string; embeddedClickh
     '',
     `sluice ${SLUICE_VERSION} — embedded mode (one process, no external services)`,
     '',
-    `  GraphQL      ${o.httpUrl}/graphql`,
+    `  GraphQL      ${o.httpUrl}/graphql   (subscriptions: ${o.httpUrl.replace('http', 'ws')}/graphql)`,
     `               try: curl -s ${o.httpUrl}/graphql -H 'content-type: application/json' \\`,
     `                      -d '{"query":"{ health { rowsIngested { spans logs checks deploys incidents } } }"}'`,
     `  Ingest       POST NDJSON to ${o.httpUrl}/ingest/{spans|logs|checks|deploys|incidents}`,

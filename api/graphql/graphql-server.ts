@@ -1,10 +1,14 @@
 import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { ApolloServer } from '@apollo/server';
-import { GraphQLError, GraphQLScalarType, Kind, type GraphQLFormattedError } from 'graphql';
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import { GraphQLError, GraphQLScalarType, Kind, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { API_ERROR_CODES } from './api-error.ts';
 import { resolveHealth, type HealthDeps } from './health-resolver.ts';
-import { sloResolvers, type SloDeps } from './slo-resolvers.ts';
+import { sloResolvers, sloSubscriptions, type SloDeps } from './slo-resolvers.ts';
 import { resolveSpanEstimate, type SpanEstimateArgs } from './span-estimate-resolver.ts';
 
 export const TYPE_DEFS = readFileSync(new URL('../../schema/graphql/sluice.graphql', import.meta.url), 'utf8');
@@ -47,8 +51,8 @@ const PASS_THROUGH = new Set<string>([...API_ERROR_CODES, 'GRAPHQL_PARSE_FAILED'
  * approach): expected errors carry `extensions.code`; anything else becomes
  * "Unexpected error." with code INTERNAL_SERVER_ERROR and is logged with its stack.
  */
-export function createGraphQLServer(deps: ApiDeps): ApolloServer {
-  return new ApolloServer({
+export function createGraphQLSchema(deps: ApiDeps): GraphQLSchema {
+  return makeExecutableSchema({
     typeDefs: TYPE_DEFS,
     resolvers: {
       EpochMs,
@@ -58,15 +62,43 @@ export function createGraphQLServer(deps: ApiDeps): ApolloServer {
         ...sloResolvers(deps.slo),
         spanEstimate: (_: unknown, args: SpanEstimateArgs) => resolveSpanEstimate(deps.slo.clickhouse, args),
       },
-    },
-    introspection: true,
-    formatError: (formatted: GraphQLFormattedError, error: unknown) => {
-      const code = String(formatted.extensions?.code ?? '');
-      if (PASS_THROUGH.has(code)) {
-        return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
-      }
-      deps.logger.error({ err: error, path: formatted.path }, 'unexpected GraphQL error');
-      return { message: 'Unexpected error.', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+      Subscription: sloSubscriptions(deps.slo),
     },
   });
+}
+
+/** The error mask shared by HTTP queries and WebSocket subscriptions. */
+function maskError(logger: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const code = String(formatted.extensions?.code ?? '');
+    if (PASS_THROUGH.has(code)) {
+      return { message: formatted.message, ...(formatted.locations ? { locations: formatted.locations } : {}), ...(formatted.path ? { path: formatted.path } : {}), extensions: { code } };
+    }
+    logger.error({ err: error, path: formatted.path }, 'unexpected GraphQL error');
+    return { message: 'Unexpected error.', ...(formatted.path ? { path: formatted.path } : {}), extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+  };
+}
+
+export function createGraphQLServer(deps: ApiDeps, schema: GraphQLSchema = createGraphQLSchema(deps)): ApolloServer {
+  return new ApolloServer({ schema, introspection: true, formatError: maskError(deps.logger) });
+}
+
+/**
+ * Serves subscriptions over WebSocket (graphql-ws) on `path` of an HTTP server, with the
+ * same schema and error masking as queries. Returns the function that closes it.
+ */
+export function attachGraphQLSubscriptions(server: Server, schema: GraphQLSchema, logger: Logger, path = '/graphql'): () => Promise<void> {
+  const wss = new WebSocketServer({ server, path });
+  const mask = maskError(logger);
+  const cleanup = useServer({
+    schema,
+    onError: (_ctx, _id, _payload, errors) => errors.map((e) => {
+      const masked = mask(e.toJSON(), e);
+      return new GraphQLError(masked.message, { extensions: masked.extensions ?? {} });
+    }),
+  }, wss);
+  return async () => {
+    await cleanup.dispose();
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+  };
 }

@@ -2,6 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { fromDateTime64 } from '../../platform/clickhouse/clickhouse-time.ts';
 import type { SliEngine } from '../../engine/adapters/sli-engine.ts';
 import type { SloStatusView } from '../../engine/adapters/slo-monitor.ts';
+import type { PublishedTransition } from '../../engine/adapters/breach-publisher.ts';
 import { apiError } from './api-error.ts';
 
 export interface SloDeps {
@@ -43,6 +44,31 @@ function view(v: SloStatusView) {
 function requireEngine(deps: SloDeps): SliEngine {
   if (!deps.engine) throw apiError('UNAVAILABLE', 'this process does not run the SLI engine (query an ingest or embedded process)');
   return deps.engine;
+}
+
+function transitionView(t: PublishedTransition) {
+  return {
+    id: t.transitionId, slo: t.sloName, from: t.from, to: t.to, at: t.atMs, reason: t.reason, rule: t.rule ?? null,
+    details: JSON.stringify({ windows: t.windows, budget: t.budget, freshness: t.freshness }),
+  };
+}
+
+/** `Subscription.sloTransitions`: the engine's in-process breach stream, optionally for one SLO. */
+export function sloSubscriptions(deps: SloDeps) {
+  return {
+    sloTransitions: {
+      subscribe: (_: unknown, args: { slo?: string | null }) => {
+        const iterator = requireEngine(deps).pubsub.iterate('breachTransition');
+        return (async function* () {
+          try {
+            for await (const t of iterator) if (!args.slo || t.sloName === args.slo) yield { sloTransitions: transitionView(t) };
+          } finally {
+            await iterator.return?.();
+          }
+        })();
+      },
+    },
+  };
 }
 
 export function sloResolvers(deps: SloDeps) {
