@@ -31,13 +31,36 @@ export async function runEmbedded(config: SluiceConfig, logger: Logger): Promise
   /** Stop actions, pushed in start order. */
   const stops: (() => Promise<void> | void)[] = [];
   let clickhouseUrl = config.clickhouseUrl;
+  /** A client that (re)creates the database first: used after an engine restart. */
+  const recreatedClient = async () => {
+    const client = await connectClickHouse({ url: clickhouseUrl!, database: config.clickhouseDatabase });
+    stops.push(() => client.close());
+    return client;
+  };
   if (!clickhouseUrl) {
     logger.info('starting embedded ClickHouse (chdb-wasm)…');
-    const embedded = await startEmbeddedClickHouse({ host: '127.0.0.1', port: config.embeddedClickhousePort, logger: logger.child({ component: 'embedded-clickhouse' }) });
+    const embedded = await startEmbeddedClickHouse({
+      host: '127.0.0.1',
+      port: config.embeddedClickhousePort,
+      logger: logger.child({ component: 'embedded-clickhouse' }),
+      // the in-memory engine crashed and came back empty: recreate the schema so ingest
+      // resumes (the lost data is gone; the error is logged by the endpoint)
+      onEngineRecreated: (generation) => {
+        void (async () => {
+          try {
+            await migrate(await recreatedClient());
+            logger.error({ generation }, 'embedded ClickHouse restarted empty; schema recreated, ingestion continues');
+          } catch (err) {
+            logger.fatal({ err: errorMessage(err) }, 'embedded ClickHouse restarted empty and the schema could not be recreated');
+          }
+        })();
+      },
+    });
     stops.push(() => embedded.close());
     clickhouseUrl = embedded.url;
   }
-  const clickhouse = await connectClickHouse({ url: clickhouseUrl, database: config.clickhouseDatabase, username: config.clickhouseUser, password: config.clickhousePassword });
+  const connect = () => connectClickHouse({ url: clickhouseUrl, database: config.clickhouseDatabase, username: config.clickhouseUser, password: config.clickhousePassword });
+  const clickhouse = await connect();
   stops.push(() => clickhouse.close());
   const { applied } = await migrate(clickhouse);
   logger.info({ applied }, 'ClickHouse schema up to date');

@@ -41,6 +41,11 @@ export interface ChdbEngineOptions {
   logger?: ChdbEngineLogger;
   /** Upper bound for the health probe after a non-ClickHouse failure, in ms. Default 15 000. */
   probeTimeoutMs?: number;
+  /**
+   * Called (after the new instance is in place) when a crashed instance was replaced by an
+   * empty one, with the new generation: the owner re-creates its schema.
+   */
+  onRecreated?: (generation: number) => void;
 }
 
 /** Rows/bytes of one finished statement, as chdb reports them. */
@@ -113,6 +118,7 @@ export class ChdbEngine {
   private readonly moduleUrl: string;
   private readonly logger: ChdbEngineLogger;
   private readonly probeTimeoutMs: number;
+  private readonly onRecreated: ((generation: number) => void) | undefined;
   private instance: Instance | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -124,6 +130,7 @@ export class ChdbEngine {
     this.moduleUrl = options.moduleUrl ?? defaultModuleUrl();
     this.logger = options.logger ?? silentLogger;
     this.probeTimeoutMs = options.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
+    this.onRecreated = options.onRecreated;
   }
 
   /** Instantiate the wasm engine (~1.5–2 s) and read its version and time zone. */
@@ -234,6 +241,8 @@ export class ChdbEngine {
     if (current && !current.dead) return current;
     if (current) await terminate(current);
     this.instance = await this.createInstance();
+    const generation = this.generationCount;
+    if (this.onRecreated) setImmediate(() => this.onRecreated?.(generation));
     return this.instance;
   }
 

@@ -60,6 +60,8 @@ export interface EmbeddedClickHouseOptions {
   /** Listen port; 0 (default) picks a free one. */
   port?: number;
   logger?: EmbeddedClickHouseLogger;
+  /** Called when the wasm engine crashed and was replaced by an empty one (all data lost). */
+  onEngineRecreated?: (generation: number) => void;
 }
 
 export interface EmbeddedClickHouse {
@@ -95,7 +97,7 @@ export async function startEmbeddedClickHouse(opts: EmbeddedClickHouseOptions = 
   const host = opts.host ?? '127.0.0.1';
   const logger = opts.logger ?? silentLogger;
   const startedAtMs = Date.now();
-  const engine = await ChdbEngine.start({ logger });
+  const engine = await ChdbEngine.start({ logger, ...(opts.onEngineRecreated ? { onRecreated: opts.onEngineRecreated } : {}) });
   const endpoint = new EndpointHandler(engine, logger);
 
   const sockets = new Set<Socket>();
