@@ -50,7 +50,7 @@ export async function runClusterIngest(config: SluiceConfig, logger: Logger): Pr
     sampler: buildRowSampler(config),
     participants: [engine.participant],
     extraTopics: [config.topicBreaches],
-    onAssigned: () => void engine.resync().catch((err) => logger.error({ err }, 'SLI resync after rebalance failed')),
+    onAssigned: () => engine.resync().catch((err) => logger.error({ err }, 'SLI resync after rebalance failed')),
   });
   consumerLagMs = () => ingest.worker.consumerLagMs();
   logger.info({ brokers, group: config.kafkaGroupId, topics: topicRoutes(config) }, 'ingest worker running');

@@ -78,8 +78,13 @@ export async function runEmbedded(config: SluiceConfig, logger: Logger): Promise
     batchMaxRows: config.batchMaxRows,
     batchMaxDelayMs: config.batchMaxDelayMs,
   });
+  let flushing: Promise<unknown> | undefined;
   const flushTimer = setInterval(() => {
-    if (pipeline.isDue()) pipeline.flush().catch((err) => logger.error({ err: errorMessage(err) }, 'flush failed'));
+    // one timer flush at a time: during an outage the retrying flush holds the batch
+    if (flushing || !pipeline.isDue()) return;
+    flushing = pipeline.flush()
+      .catch((err) => logger.error({ err: errorMessage(err) }, 'flush failed'))
+      .finally(() => (flushing = undefined));
   }, 100);
   stops.push(async () => {
     clearInterval(flushTimer);

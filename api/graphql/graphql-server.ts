@@ -72,7 +72,9 @@ function maskError(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const code = String(formatted.extensions?.code ?? '');
     if (PASS_THROUGH.has(code)) {
-      return { message: formatted.message, ...(formatted.locations ? { locations: formatted.locations } : {}), ...(formatted.path ? { path: formatted.path } : {}), extensions: { code } };
+      // expected errors keep their extensions (code, argument, …) but never a stack
+      const { stacktrace: _stack, exception: _exception, ...extensions } = formatted.extensions ?? {};
+      return { message: formatted.message, ...(formatted.locations ? { locations: formatted.locations } : {}), ...(formatted.path ? { path: formatted.path } : {}), extensions };
     }
     logger.error({ err: error, path: formatted.path }, 'unexpected GraphQL error');
     return { message: 'Unexpected error.', ...(formatted.path ? { path: formatted.path } : {}), extensions: { code: 'INTERNAL_SERVER_ERROR' } };
@@ -92,10 +94,16 @@ export function attachGraphQLSubscriptions(server: Server, schema: GraphQLSchema
   const mask = maskError(logger);
   const cleanup = useServer({
     schema,
-    onError: (_ctx, _id, _payload, errors) => errors.map((e) => {
-      const masked = mask(e.toJSON(), e);
-      return new GraphQLError(masked.message, { extensions: masked.extensions ?? {} });
-    }),
+    // parse/validation errors of a subscribe message: the client's mistake, with a code
+    onError: (_ctx, _id, _payload, errors) => errors.map((e) => new GraphQLError(e.message, {
+      ...(e.nodes ? { nodes: e.nodes } : {}),
+      extensions: { ...e.extensions, code: String(e.extensions?.code ?? 'GRAPHQL_VALIDATION_FAILED') },
+    })),
+    // execution errors inside results: masked like HTTP responses
+    onNext: (_ctx, _id, _payload, _args, result) => {
+      if (!('errors' in result) || !result.errors) return result;
+      return { ...result, errors: result.errors.map((e) => mask(e.toJSON ? e.toJSON() : (e as GraphQLFormattedError), e)) };
+    },
   }, wss);
   return async () => {
     await cleanup.dispose();

@@ -42,7 +42,7 @@ export async function resolveHealth(deps: HealthDeps) {
   return {
     version: deps.version,
     mode: deps.mode,
-    clickhouse: { reachable, mode: deps.clickhouseMode, url: deps.clickhouseUrl, database: deps.database, latencyMs, error },
+    clickhouse: { reachable, mode: deps.clickhouseMode, url: withoutCredentials(deps.clickhouseUrl), database: deps.database, latencyMs, error },
     kafka: { mode: deps.kafkaBrokers.length > 0 ? 'brokers' : 'none', brokers: deps.kafkaBrokers },
     rowsIngested: rows,
     eventsAccepted: snapshot?.accepted ?? null,
@@ -51,4 +51,16 @@ export async function resolveHealth(deps: HealthDeps) {
     simulator: deps.simulator,
     startedAt: deps.startedAtMs,
   };
+}
+
+/** A URL as shown to API callers: user and password removed. */
+function withoutCredentials(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return '(unparseable URL)';
+  }
 }

@@ -44,6 +44,7 @@ export class SliEngine {
   readonly participant: SliRollupParticipant;
   readonly monitor: SloMonitor;
   private slos: readonly Slo[] = [];
+  private resyncGeneration = 0;
   private watch: SloDirectoryWatch | undefined;
   private readonly opts: SliEngineOptions;
 
@@ -106,13 +107,16 @@ export class SliEngine {
    * Rebuilds the minute buckets from ClickHouse (every worker's durable rollups) plus what
    * this process counted but has not written yet, then swaps them in. Called when Kafka
    * moves partitions between workers, so counts another worker made durable for a
-   * partition this one now owns are seen. ClickHouse stays the source of truth; a drain
-   * in flight during the load is picked up by the next resync, never counted twice.
+   * partition this one now owns are seen. ClickHouse stays the source of truth. The Kafka
+   * worker calls it once its own writes are durable and before counting resumes, so no
+   * drain is in flight; overlapping calls keep only the latest.
    */
   async resync(): Promise<void> {
+    const generation = ++this.resyncGeneration;
     const now = (this.opts.now ?? Date.now)();
     const fresh = new MinuteBucketStore({ allowedLatenessMs: this.opts.allowedLatenessMs });
     const buckets = await loadRollups(this.opts.clickhouse, fresh, now - RESTORE_HORIZON_MS);
+    if (generation !== this.resyncGeneration) return; // a later resync supersedes this one
     this.participant.replayPendingInto(fresh);
     this.currentStore = fresh;
     this.opts.logger.info({ restoredBuckets: buckets }, 'SLI buckets resynced from ClickHouse');

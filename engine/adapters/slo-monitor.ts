@@ -51,6 +51,9 @@ export class SloMonitor {
   private lastCountedAtPerfMs = 0;
   private timer: NodeJS.Timeout | undefined;
   private unpublished: PublishedTransition[] = [];
+  /** Transitions each publisher has not yet accepted. */
+  private readonly owed = new Map<BreachPublisher, PublishedTransition[]>();
+  private retryPending = false;
   private publishing: Promise<void> = Promise.resolve();
   /** Engine-added delays of published transitions, ms (for the benchmark). */
   readonly publishDelaysMs: number[] = [];
@@ -111,23 +114,34 @@ export class SloMonitor {
         this.unpublished.push({ ...t, transitionId: `${t.sloName}|${t.from}|${t.to}|${t.atMs}`, publishedAtMs: nowMs });
       }
     }
-    if (this.unpublished.length > 0) this.flushTransitions(countedAt);
+    if (this.unpublished.length > 0 || this.retryPending) this.flushTransitions(countedAt);
   }
 
   private flushTransitions(countedAtPerfMs: number): void {
     this.publishing = this.publishing.then(async () => {
       const batch = this.unpublished;
       this.unpublished = [];
-      if (batch.length === 0) return;
-      const results = await Promise.allSettled(this.opts.publishers.map((p) => p.publish(batch)));
+      for (const publisher of this.opts.publishers) {
+        const owed = this.owed.get(publisher) ?? [];
+        owed.push(...batch);
+        this.owed.set(publisher, owed);
+      }
+      // each publisher gets what it is owed; one that fails keeps its backlog for the next
+      // evaluation (at-least-once per publisher, the others are not re-sent anything)
+      const results = await Promise.allSettled(this.opts.publishers.map(async (publisher) => {
+        const owed = this.owed.get(publisher) ?? [];
+        if (owed.length === 0) return;
+        await publisher.publish(owed);
+        this.owed.set(publisher, []);
+      }));
       const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${this.opts.publishers[i]!.name}: ${errorMessage(r.reason)}`] : []));
       if (failed.length > 0) {
-        // at-least-once: re-published with the same transition ids on the next evaluation
         this.opts.logger.warn({ failed, transitions: batch.length }, 'publishing breach transitions failed; will retry');
-        this.unpublished.unshift(...batch);
+        this.retryPending = true;
         return;
       }
-      if (countedAtPerfMs > 0) this.publishDelaysMs.push(performance.now() - countedAtPerfMs);
+      this.retryPending = false;
+      if (countedAtPerfMs > 0 && batch.length > 0) this.publishDelaysMs.push(performance.now() - countedAtPerfMs);
       for (const t of batch) {
         this.opts.logger.info({ slo: t.sloName, from: t.from, to: t.to, reason: t.reason }, 'SLO status changed');
       }

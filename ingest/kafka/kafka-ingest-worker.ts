@@ -16,8 +16,11 @@ export interface KafkaIngestWorkerOptions {
   fromBeginning?: boolean;
   /** How often the batch-age timer checks for a due flush, ms. */
   tickMs?: number;
-  /** Called after every (re)assignment of partitions to this worker. */
-  onAssigned?: (owned: ReadonlySet<string>) => void;
+  /**
+   * Called after every (re)assignment of partitions, once this worker's earlier writes are
+   * durable and before the first message of the new assignment is counted (awaited).
+   */
+  onAssigned?: (owned: ReadonlySet<string>) => Promise<void> | void;
 }
 
 /**
@@ -35,6 +38,8 @@ export class KafkaIngestWorker {
   private heartbeat: (() => Promise<void>) | undefined;
   private paused = false;
   private stopped = false;
+  /** Partitions of the latest assignment, until the first batch after it has settled them. */
+  private rejoined: Set<string> | undefined;
   /** Messages consumed (all, valid or not). */
   consumed = 0;
   /** Per partition: messages behind the high watermark, and the last consumed message's timestamp (epoch ms). */
@@ -58,8 +63,12 @@ export class KafkaIngestWorker {
         for (const p of partitions) owned.add(partitionKey(topic, p));
       }
       opts.logger.info({ assignment: e.payload.memberAssignment }, 'partitions assigned');
+      // partitions that moved away: their new owner replays them from the committed offset
       opts.pipeline.retainPartitions(owned);
-      opts.onAssigned?.(owned);
+      for (const key of [...this.lag.keys()]) if (!owned.has(key)) this.lag.delete(key);
+      // kafkajs refetches every partition from its committed offset after a rejoin; the
+      // first batch settles writes in flight before anything is counted again
+      this.rejoined = owned;
     });
     await consumer.connect();
     await consumer.subscribe({ topics: [...opts.decoders.keys()], fromBeginning: opts.fromBeginning ?? true });
@@ -79,9 +88,11 @@ export class KafkaIngestWorker {
     const decoder = this.opts.decoders.get(batch.topic);
     if (!decoder) return;
     this.heartbeat = heartbeat;
-    await pipeline.prepare(batch.topic, batch.partition, decoder.signal);
+    if (this.stopped) return;
+    if (this.rejoined) await this.settleAssignment(this.rejoined);
+    await pipeline.prepare(batch.topic, batch.partition, decoder.signal, { onRetry: () => heartbeat().catch(() => undefined) });
     for (const message of batch.messages) {
-      if (!isRunning() || isStale()) break;
+      if (!isRunning() || isStale() || this.stopped) break;
       const bytes = message.value ?? new Uint8Array(0);
       pipeline.add({ source: batch.topic, partition: batch.partition, offset: Number(message.offset) }, decoder.decode(bytes));
       this.consumed++;
@@ -94,10 +105,25 @@ export class KafkaIngestWorker {
         // decoding the next batch overlaps the write of this one (ClickHouse works
         // elsewhere: another process, or chdb's worker thread); one write in flight at most
         await this.inflight;
+        if (this.stopped) break;
         this.startFlush();
       }
     }
     await heartbeat();
+  }
+
+  /**
+   * After a (re)assignment: wait for the write in flight, write what is pending for the
+   * partitions still owned, forget which positions were durable (the refetch from the
+   * committed offsets is then skipped exactly where writes landed), and let the owner
+   * resync derived state (the SLI engine's buckets) — all before counting resumes.
+   */
+  private async settleAssignment(owned: Set<string>): Promise<void> {
+    await this.inflight;
+    await this.flushAndCommit();
+    this.opts.pipeline.forgetDurable();
+    if (this.rejoined === owned) this.rejoined = undefined;
+    await this.opts.onAssigned?.(owned);
   }
 
   /**
@@ -125,17 +151,28 @@ export class KafkaIngestWorker {
       onRetry: async () => {
         if (!this.paused) {
           this.paused = true;
-          this.consumer.pause([...this.opts.decoders.keys()].map((topic) => ({ topic })));
+          this.setPaused(true);
         }
         await this.heartbeat?.().catch(() => undefined);
       },
       onRecovered: () => {
         this.opts.logger.info('writes recovered; resuming consumption');
-        this.consumer.resume([...this.opts.decoders.keys()].map((topic) => ({ topic })));
         this.paused = false;
+        if (!this.stopped) this.setPaused(false);
       },
     });
     await this.commit(positions);
+  }
+
+  /** Pauses or resumes fetching; a consumer between group generations may refuse, which is harmless. */
+  private setPaused(paused: boolean): void {
+    const topics = [...this.opts.decoders.keys()].map((topic) => ({ topic }));
+    try {
+      if (paused) this.consumer.pause(topics);
+      else this.consumer.resume(topics);
+    } catch (err) {
+      this.opts.logger.warn({ err: errorMessage(err), paused }, 'could not change fetching state');
+    }
   }
 
   private async commit(positions: FlushedPositions): Promise<void> {
@@ -149,13 +186,17 @@ export class KafkaIngestWorker {
     }
   }
 
-  /** Flushes what is pending, commits, and leaves the group. */
+  /**
+   * Stops fetching, writes what is pending and commits it while still a group member,
+   * then leaves the group (so the next owner starts after what was written).
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    await this.consumer.stop();
+    this.setPaused(true);
     await this.inflight;
     await this.flushAndCommit();
+    await this.consumer.stop();
     await this.consumer.disconnect();
   }
 }

@@ -15,6 +15,8 @@ export class IngestMetrics {
   readonly notStored = new Map<string, number>();
   /** Rows skipped because a replay found them already durable (not a loss). */
   replaySkipped = 0;
+  /** Dead letters the dead-letter topic refused for good (kept in the dead_letters table). */
+  deadLetterTopicFailures = 0;
   flushes = 0;
   flushRetries = 0;
   /** Epoch ms of the last successful flush, 0 if none. */
@@ -35,6 +37,7 @@ export class IngestMetrics {
       deadLettered: Object.fromEntries(this.deadLettered),
       notStored: Object.fromEntries(this.notStored),
       replaySkipped: this.replaySkipped,
+      deadLetterTopicFailures: this.deadLetterTopicFailures,
       flushes: this.flushes,
       flushRetries: this.flushRetries,
       lastFlushAtMs: this.lastFlushAtMs,

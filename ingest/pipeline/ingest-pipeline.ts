@@ -58,6 +58,9 @@ interface Batch {
   deadLetters: DeadLetter[];
   positions: FlushedPositions;
   rowCount: number;
+  /** True once anything was added (rows, positions, or events counted by participants). */
+  started: boolean;
+  /** When the batch started, epoch ms. */
   firstAtMs: number;
 }
 
@@ -96,14 +99,20 @@ export class IngestPipeline {
    * Loads which offsets of (source, partition) are already durable. Must be awaited
    * before the first `add` of a Kafka partition (after every assignment).
    */
-  async prepare(source: string, partition: number, signal: Signal): Promise<void> {
+  async prepare(source: string, partition: number, signal: Signal, hooks: FlushHooks = {}): Promise<void> {
     const key = partitionKey(source, partition);
     if (this.prepared.has(key)) return;
     for (const table of this.tablesFor(signal)) {
-      const offset = await this.withRetry(() => this.opts.writer.maxWrittenOffset(table, source, partition), {});
+      const offset = await this.withRetry(() => this.opts.writer.maxWrittenOffset(table, source, partition), hooks);
       this.written.set(`${table}|${key}`, offset);
     }
     this.prepared.add(key);
+  }
+
+  /** Forgets which positions are durable; the next `prepare` of each partition reloads them. */
+  forgetDurable(): void {
+    this.prepared.clear();
+    this.written.clear();
   }
 
   /** Forgets what `prepare` learnt (e.g. after a rebalance) and drops pending rows of partitions no longer owned. */
@@ -128,7 +137,10 @@ export class IngestPipeline {
   add(position: SourcePosition, items: DecodedItem[]): void {
     const now = this.opts.now();
     const b = this.batch;
-    if (b.rowCount === 0) b.firstAtMs = now;
+    if (!b.started) {
+      b.started = true;
+      b.firstAtMs = now;
+    }
     for (const item of items) {
       if (!item.ok) {
         if (this.isDurable(DEAD_LETTER_TABLE, position)) {
@@ -185,7 +197,9 @@ export class IngestPipeline {
   isDue(nowMs = this.opts.now()): boolean {
     const b = this.batch;
     if (b.rowCount >= this.opts.batchMaxRows) return true;
-    return (b.rowCount > 0 || b.positions.size > 0) && nowMs - b.firstAtMs >= this.opts.batchMaxDelayMs;
+    // started, not rowCount > 0: a batch whose events were all sampled out still carries
+    // participant counts and offsets to commit
+    return b.started && nowMs - b.firstAtMs >= this.opts.batchMaxDelayMs;
   }
 
   /**
@@ -193,47 +207,81 @@ export class IngestPipeline {
    * next batch. Resolves with the positions now safe to commit.
    */
   flush(hooks: FlushHooks = {}): Promise<FlushedPositions> {
-    const run = this.flushing.then(() => this.flushBatch(hooks));
+    const run = this.flushing.then(() => this.flushDetached(hooks));
     this.flushing = run.catch(() => new Map());
     return run;
   }
 
-  private async flushBatch(hooks: FlushHooks): Promise<FlushedPositions> {
+  /**
+   * Detaches the pending batch and writes it. If writing throws (a hook failed; writes
+   * themselves are retried), the batch goes back in front of what arrived meanwhile, so
+   * nothing is lost and no later commit can skip past it.
+   */
+  private async flushDetached(hooks: FlushHooks): Promise<FlushedPositions> {
     const batch = this.batch;
     this.batch = emptyBatch();
     for (const participant of this.opts.participants) {
       for (const { table, rows } of participant.drain()) for (const row of rows) push(batch.rows, table, row);
     }
+    try {
+      return await this.flushBatch(batch, hooks);
+    } catch (err) {
+      this.batch = mergeBatches(batch, this.batch);
+      throw err;
+    }
+  }
+
+  private async flushBatch(batch: Batch, hooks: FlushHooks): Promise<FlushedPositions> {
     let retried = false;
+    const retryHooks = (onRetry?: (attempt: number, err: unknown) => Promise<void>): FlushHooks => ({
+      onRetry: async (attempt, err) => {
+        retried = true;
+        await hooks.onRetry?.(attempt, err);
+        await onRetry?.(attempt, err);
+      },
+    });
+    // the dead-letter topic first: a crash after it and before the table insert replays the
+    // letter (at-least-once on the topic) instead of skipping it as already durable
+    if (batch.deadLetters.length > 0 && this.opts.deadLetterPublisher) {
+      const publisher = this.opts.deadLetterPublisher;
+      await this.withRetry(() => this.publishDeadLetters(publisher, batch.deadLetters), retryHooks());
+    }
     for (const [table, rows] of batch.rows) {
       if (rows.length === 0) continue;
       const token = dedupToken(table, rows);
+      let inserted = 0;
       await this.withRetry(async () => {
         const pending = rows.filter((r) => !this.isDurable(table, rowPosition(r)));
         if (pending.length === 0) return;
         await this.opts.writer.insert(table, pending, token);
-      }, {
-        ...hooks,
-        onRetry: async (attempt, err) => {
-          retried = true;
-          await hooks.onRetry?.(attempt, err);
-          // the failed insert may have landed (response lost): re-learn what is durable
-          await this.reloadWritten(table, rows).catch(() => undefined);
-        },
-      });
+        inserted = pending.length;
+      }, retryHooks(async () => {
+        // the failed insert may have landed (response lost): re-learn what is durable
+        await this.reloadWritten(table, rows).catch(() => undefined);
+      }));
       this.markWritten(table, rows);
       const signal = signalOfTable(table);
-      if (signal) this.opts.metrics.written[signal] += rows.length;
-    }
-    if (batch.deadLetters.length > 0 && this.opts.deadLetterPublisher) {
-      const publisher = this.opts.deadLetterPublisher;
-      await this.withRetry(() => publisher.publish(batch.deadLetters), hooks);
+      if (signal) this.opts.metrics.written[signal] += inserted;
     }
     for (const participant of this.opts.participants) participant.onDurable?.();
     if (retried) await hooks.onRecovered?.();
     this.opts.metrics.flushes++;
     this.opts.metrics.lastFlushAtMs = this.opts.now();
     return batch.positions;
+  }
+
+  /**
+   * Publishes dead letters; a refusal that retrying cannot fix (e.g. MESSAGE_TOO_LARGE) is
+   * counted and logged, not retried forever — the letter stays in the dead_letters table.
+   */
+  private async publishDeadLetters(publisher: DeadLetterPublisher, letters: DeadLetter[]): Promise<void> {
+    try {
+      await publisher.publish(letters);
+    } catch (err) {
+      if ((err as { retriable?: unknown }).retriable !== false) throw err;
+      this.opts.metrics.deadLetterTopicFailures += letters.length;
+      this.opts.logger.error({ err: errorMessage(err), letters: letters.length }, 'dead-letter topic refused the letters; they are kept in the dead_letters table only');
+    }
   }
 
   private markWritten(table: string, rows: Row[]): void {
@@ -273,7 +321,26 @@ export class IngestPipeline {
 }
 
 function emptyBatch(): Batch {
-  return { rows: new Map(), deadLetters: [], positions: new Map(), rowCount: 0, firstAtMs: 0 };
+  return { rows: new Map(), deadLetters: [], positions: new Map(), rowCount: 0, started: false, firstAtMs: 0 };
+}
+
+/** `first` followed by `second`: rows, letters and the highest positions of both. */
+function mergeBatches(first: Batch, second: Batch): Batch {
+  const merged = emptyBatch();
+  for (const b of [first, second]) {
+    for (const [table, rows] of b.rows) for (const row of rows) push(merged.rows, table, row);
+    merged.deadLetters.push(...b.deadLetters);
+    for (const [key, p] of b.positions) {
+      const seen = merged.positions.get(key);
+      if (!seen || seen.offset < p.offset) merged.positions.set(key, p);
+    }
+    merged.rowCount += b.rowCount;
+    if (b.started && !merged.started) {
+      merged.started = true;
+      merged.firstAtMs = b.firstAtMs;
+    }
+  }
+  return merged;
 }
 
 function push(map: Map<string, Row[]>, table: string, row: Row): void {

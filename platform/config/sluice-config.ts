@@ -160,6 +160,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
       else if (next === undefined) throw new ConfigError(`option ${flag} needs a value`);
       else value = argv[++i]!;
     }
+    if (value === '') throw new ConfigError(`option ${flag} needs a value`);
     raw[opt.key] = value;
   }
   const result = ConfigSchema.safeParse(raw);

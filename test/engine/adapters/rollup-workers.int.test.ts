@@ -33,7 +33,7 @@ describe('rollups with several workers in one consumer group', () => {
       const ingest = await startKafkaIngest({
         brokers, clientId: uniqueName(`w${w}`), groupId, routes: [{ topic, signal: 'spans', encoding: 'json' }], deadLetterTopic: `${topic}.dlq`,
         clickhouse: client, logger: silentLogger(), batchMaxRows: 500, batchMaxDelayMs: 200, maxMessageBytes: 65_536,
-        participants: [engine.participant], onAssigned: () => void engine.resync(),
+        participants: [engine.participant], onAssigned: () => engine.resync(),
       });
       workers.push({ engine, ingest });
       cleanups.push(async () => {

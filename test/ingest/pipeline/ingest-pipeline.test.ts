@@ -90,4 +90,77 @@ describe('IngestPipeline', () => {
     expect(writer.rows('spans_raw')).toHaveLength(1);
     expect(metrics.snapshot()).toMatchObject({ accepted: { spans: 2 }, notStored: { older_than_raw_retention: 1 } });
   });
+
+  it('after a rejoin, writing what is pending and then re-learning what is durable makes the refetch from committed offsets write nothing twice', async () => {
+    const { p, writer } = pipeline();
+    const batchOf = (from: number, to: number) => {
+      for (let i = from; i < to; i++) p.add({ source: 't', partition: 0, offset: i }, decoder.decode(bytes(spanJson(i))));
+    };
+    await p.prepare('t', 0, 'spans');
+    batchOf(0, 2);
+    const inflight = p.flush(); // offsets 0–1 being written
+    batchOf(2, 5); // pending, not committed
+    p.retainPartitions(new Set(['t#0'])); // GROUP_JOIN: kafkajs will refetch from offset 0
+    // the worker's settle step: wait for the write in flight, write what is pending, forget
+    await inflight;
+    await p.flush();
+    p.forgetDurable();
+    await p.prepare('t', 0, 'spans');
+    batchOf(0, 8); // the refetch from the committed offset (0)
+    await p.flush();
+    expect(writer.rows('spans_raw').map((r) => r.source_offset)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  it('resumes consumption after a dead-letter publish needed retries', async () => {
+    let failures = 1;
+    const metrics = new IngestMetrics();
+    const p = new IngestPipeline({
+      writer: new InMemoryRowWriter(), metrics, logger: silentLogger(), now: () => 0, batchMaxRows: 10, batchMaxDelayMs: 10, sleep: async () => undefined,
+      deadLetterPublisher: { publish: async () => { if (failures-- > 0) throw new Error('broker away'); } },
+    });
+    p.add({ source: 'http', partition: 0, offset: -1 }, decoder.decode(Buffer.from('{bad')));
+    const calls: string[] = [];
+    await p.flush({ onRetry: () => void calls.push('pause'), onRecovered: () => void calls.push('resume') });
+    expect(calls).toEqual(['pause', 'resume']);
+  });
+
+  it('counts dead letters the topic refuses for good instead of retrying forever; the table keeps them', async () => {
+    const writer = new InMemoryRowWriter();
+    const metrics = new IngestMetrics();
+    const p = new IngestPipeline({
+      writer, metrics, logger: silentLogger(), now: () => 0, batchMaxRows: 10, batchMaxDelayMs: 10, sleep: async () => undefined,
+      deadLetterPublisher: { publish: async () => { throw Object.assign(new Error('MESSAGE_TOO_LARGE'), { retriable: false }); } },
+    });
+    p.add({ source: 'http', partition: 0, offset: -1 }, decoder.decode(Buffer.from('{bad')));
+    await p.flush();
+    expect(metrics.deadLetterTopicFailures).toBe(1);
+    expect(writer.rows('dead_letters')).toHaveLength(1);
+  });
+
+  it('is due after batchMaxDelayMs even when every event was sampled out (counts and offsets still need writing)', () => {
+    let now = 0;
+    const metrics = new IngestMetrics();
+    const p = new IngestPipeline({
+      writer: new InMemoryRowWriter(), metrics, logger: silentLogger(), now: () => now, batchMaxRows: 10, batchMaxDelayMs: 1_000,
+      sampler: () => ({ keep: false, weight: 0, reason: 'sampled_out' }),
+    });
+    for (let i = 0; i < 20; i++) {
+      now += 100;
+      p.add({ source: 't', partition: 0, offset: i }, decoder.decode(bytes(spanJson(i))));
+    }
+    expect(p.isDue()).toBe(true);
+  });
+
+  it('puts a batch back when a flush hook fails, so nothing is lost and nothing later is committed past it', async () => {
+    const writer = new InMemoryRowWriter();
+    writer.failNext = 1;
+    const { p } = pipeline(writer);
+    await p.prepare('t', 0, 'spans');
+    p.add({ source: 't', partition: 0, offset: 0 }, decoder.decode(bytes(spanJson(0))));
+    await expect(p.flush({ onRetry: () => { throw new Error('consumer gone'); } })).rejects.toThrow('consumer gone');
+    p.add({ source: 't', partition: 0, offset: 1 }, decoder.decode(bytes(spanJson(1))));
+    const positions = await p.flush();
+    expect(writer.rows('spans_raw').map((r) => r.source_offset)).toEqual([0, 1]);
+    expect(positions.get('t#0')!.offset).toBe(1);
+  });
 });

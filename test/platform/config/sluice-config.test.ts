@@ -22,6 +22,8 @@ describe('parseConfig', () => {
     [[], { CLICKHOUSE_URL: 'not a url' }, /CLICKHOUSE_URL \(--clickhouse-url\)/],
     [['--topic-spans-encoding', 'avro'], {}, /SLUICE_TOPIC_SPANS_ENCODING/],
     [['--bogus'], {}, /unknown option --bogus/],
+    [['--port='], {}, /option --port needs a value/],
+    [[], { SLUICE_SAMPLE_RATES: 'checkout=2' }, /SLUICE_SAMPLE_RATES \(--sample-rates\).*checkout=2/],
   ])('rejects a bad value naming the option: %j %j', (argv, env, message) => {
     expect(() => parseConfig(argv, env)).toThrow(ConfigError);
     expect(() => parseConfig(argv, env)).toThrow(message);
