@@ -38,7 +38,8 @@ console.log(`pre-filling ${topic} with ${EVENTS.toLocaleString('en')} span event
 const producer = kafka.producer();
 await producer.connect();
 const base = Date.now() - 3_600_000;
-const trace = randomBytes(16).toString('hex').slice(0, 24);
+// random trace ids: the sampler reads the low 56 bits, which W3C trace ids keep random
+const traceIds = randomBytes(16 * 2_000);
 let produced = 0;
 const fillStart = performance.now();
 while (produced < EVENTS) {
@@ -50,7 +51,7 @@ while (produced < EVENTS) {
       key: `svc-${i % 5}`,
       value: JSON.stringify({
         service: `svc-${i % 5}`, environment: 'production', version: '1.0.0',
-        traceId: `${trace}${i.toString(16).padStart(8, '0')}`, spanId: i.toString(16).padStart(16, '0'),
+        traceId: traceIds.subarray((j % 2_000) * 16, (j % 2_000) * 16 + 16).toString('hex'), spanId: i.toString(16).padStart(16, '0'),
         operation: 'GET /items/{id}', route: '/items/{id}', kind: 'server', startTimeMs: base + Math.floor(i / 300),
         durationMs: 3 + (i % 97), status: error ? 'error' : 'ok', httpStatusCode: error ? 500 : 200,
       }),
@@ -58,6 +59,7 @@ while (produced < EVENTS) {
   });
   await producer.send({ topic, messages });
   produced += n;
+  randomBytes(traceIds.length).copy(traceIds);
 }
 await producer.disconnect();
 console.log(`pre-filled in ${((performance.now() - fillStart) / 1000).toFixed(1)} s\n`);
