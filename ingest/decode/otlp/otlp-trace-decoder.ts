@@ -1,12 +1,13 @@
-import type { SluiceEvent } from '../../../schema/events/v1/signal.ts';
 import type { DecodedItem, Decoder } from '../decoder.ts';
 import type { OtlpDecodeResult } from './otlp-decode-result.ts';
 import type { OtlpProtobufCodec } from './otlp-protobuf-codec.ts';
-import type { OtlpResourceSpans, OtlpSpan, OtlpTraceRequest } from './otlp-request.ts';
-import { jsonBytes, listOf, readOtlpRequest, type OtlpEncoding } from './otlp-request-reader.ts';
-import { resourceOrigin, scopeOrigin } from './otlp-resource.ts';
+import type { OtlpSpan, OtlpTraceRequest } from './otlp-request.ts';
+import type { OtlpEncoding } from './otlp-request-reader.ts';
+import { decodeOtlpBatch, type OtlpSignalShape } from './otlp-batch-walker.ts';
 import { mapOtlpSpan } from './otlp-span-mapper.ts';
 
+
+const SHAPE: OtlpSignalShape<OtlpSpan> = { signal: 'spans', resourceKey: 'resourceSpans', scopeKey: 'scopeSpans', itemKey: 'spans', map: mapOtlpSpan };
 /** `otlp_json` needs nothing more; `otlp_proto` needs the protobuf codec. */
 export type OtlpDecoderOptions =
   | { encoding: 'otlp_json' }
@@ -36,28 +37,6 @@ export class OtlpTraceDecoder implements Decoder {
   }
 
   decodeRequest(bytes: Uint8Array): OtlpDecodeResult {
-    const read = readOtlpRequest(bytes, this.encoding, this.#decodeProtobuf, 'resourceSpans');
-    if (!read.ok) return { ok: false, item: { ok: false, signal: 'spans', reason: read.reason, detail: read.detail, raw: bytes } };
-    const items: DecodedItem[] = [];
-    let rejected = 0;
-    for (const resourceSpans of listOf<OtlpResourceSpans>(read.request.resourceSpans)) {
-      if (resourceSpans === null || typeof resourceSpans !== 'object') continue;
-      const origin = resourceOrigin(resourceSpans.resource);
-      for (const scopeSpans of listOf<NonNullable<OtlpResourceSpans['scopeSpans']>[number]>(resourceSpans.scopeSpans)) {
-        if (scopeSpans === null || typeof scopeSpans !== 'object') continue;
-        const scoped = scopeOrigin(origin, scopeSpans.scope);
-        for (const span of listOf<OtlpSpan>(scopeSpans.spans)) {
-          const mapped = mapOtlpSpan(span, scoped);
-          if (mapped.ok) {
-            items.push({ ok: true, value: { signal: 'spans', event: mapped.event } as SluiceEvent });
-            continue;
-          }
-          rejected += 1;
-          const single = { resourceSpans: [{ resource: resourceSpans.resource, scopeSpans: [{ scope: scopeSpans.scope, spans: [span] }] }] };
-          items.push({ ok: false, signal: 'spans', reason: mapped.reason, detail: mapped.detail, raw: jsonBytes(single) });
-        }
-      }
-    }
-    return { ok: true, items, rejected };
+    return decodeOtlpBatch(bytes, this.encoding, this.#decodeProtobuf, SHAPE);
   }
 }
