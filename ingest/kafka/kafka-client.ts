@@ -1,8 +1,13 @@
 import { Kafka, logLevel, type LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
+import { registerKafkaCodecs } from './kafka-codecs.ts';
 
-/** A kafkajs client whose logs go through pino (kafkajs' own levels mapped). */
+/**
+ * A kafkajs client whose logs go through pino (kafkajs' own levels mapped), able to read
+ * and write every Kafka compression codec (kafka-codecs.ts).
+ */
 export function createKafka(opts: { brokers: string[]; clientId: string; logger: Logger }): Kafka {
+  registerKafkaCodecs();
   const log = opts.logger.child({ component: 'kafkajs' });
   return new Kafka({
     clientId: opts.clientId,
