@@ -5,7 +5,7 @@ import { combineFreshness, type SourceFreshness } from './freshness/source-fresh
 import type { LatencySketch } from './sketch/latency-sketch.ts';
 import { complianceRange, type Slo } from './slo/slo-definition.ts';
 import type { BucketSelector } from './window/minute-bucket-store.ts';
-import type { EventCounts } from './window/minute-bucket.ts';
+import { minuteStartOf, type EventCounts } from './window/minute-bucket.ts';
 
 /**
  * What the evaluator reads: range sums over minute buckets. MinuteBucketStore implements
@@ -63,7 +63,11 @@ export interface EvaluateSloInput {
   store: BucketReader;
   /** Freshness of the SLO's sources (assessFreshness), judged at nowMs. */
   freshness: readonly SourceFreshness[];
-  /** Evaluation time, epoch ms. */
+  /**
+   * Evaluation time, epoch ms: a whole-minute boundary M of the SLO's event-time watermark.
+   * Every window of length W is the minute buckets of `[M − W, M)`; a time inside a minute
+   * is rounded down to its boundary, so the minute still being filled never counts.
+   */
   nowMs: number;
   /** Evaluate one release only (e.g. a canary); all versions when absent. */
   version?: string | undefined;
@@ -77,10 +81,13 @@ export interface EvaluateSloInput {
  *  3. a page rule firing, or the budget exhausted   → BREACHED
  *  4. a ticket rule firing                          → WARNING
  *  5. otherwise                                     → OK
- * Pure: reads only through `store`.
+ * Pure: reads only through `store`. Windows end at M = nowMs rounded down to the minute and
+ * hold exactly the whole buckets of `[M − W, M)`, which is what Prometheus' `rate(x[W])`
+ * evaluated at M measures — never a window one (nearly empty) minute short.
  */
 export function evaluateSlo(input: EvaluateSloInput): SloEvaluation {
-  const { slo, store, nowMs } = input;
+  const { slo, store } = input;
+  const nowMs = minuteStartOf(input.nowMs);
   const selector: BucketSelector = { sloName: slo.name, service: slo.service, environment: slo.environment };
   if (input.version !== undefined) selector.version = input.version;
 

@@ -91,8 +91,9 @@ function addInto(cell: Cell, good: number, total: number, latency: LatencySketch
  *
  * Range convention: `[fromMs, toMs)` covers the minute buckets whose start lies in
  * `[⌈fromMs⌉, ⌈toMs⌉)` after rounding both up to whole minutes. A window of length W
- * ending at `nowMs` therefore covers exactly W / 1 min buckets, the newest one being the
- * (partial) minute that contains `nowMs`.
+ * ending at a minute boundary M covers exactly the W / 1 min buckets of `[M − W, M)` —
+ * how the evaluator reads it (slo-evaluator.ts rounds its time down to M, so the minute
+ * still being filled never counts).
  *
  * Every change made by `record` is also collected as a pending delta for the sink
  * (`takeDeltas`); deltas carry how many of their events were late corrections.

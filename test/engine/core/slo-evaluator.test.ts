@@ -101,6 +101,33 @@ describe('evaluateSlo', () => {
     expect(evaluateSlo({ slo: slo(), store, freshness: freshSources, nowMs: T0_MS }).status).toBe('OK');
   });
 
+  describe('windows end at the minute boundary M and hold exactly [M − W, M)', () => {
+    const key = { sloName: 'checkout-availability', service: 'checkout', environment: 'production', version: '1' };
+    /** A clean day of 1 000 requests a minute before T0, a 50-bad-event burst in [T0 − 5m, T0 − 4m), and a failing current minute. */
+    function burstStore(): MinuteBucketStore {
+      const store = new MinuteBucketStore({ allowedLatenessMs: MIN });
+      for (let ago = 1; ago <= 24 * 60; ago++) {
+        store.mergeDelta({ key, minuteStartMs: T0_MS - ago * MIN, good: ago === 5 ? 950 : 1000, total: 1000, lateEvents: 0 });
+      }
+      // the minute that starts at T0 is not over at T0 (or at T0 + 1 s): it must not count yet
+      store.mergeDelta({ key, minuteStartMs: T0_MS, good: 0, total: 3, lateEvents: 0 });
+      return store;
+    }
+    const cases: { name: string; nowMs: number }[] = [
+      { name: 'evaluated at the boundary M the 5m window covers the five buckets [M − 5m, M) and reads 10× as Prometheus would', nowMs: T0_MS },
+      { name: 'evaluated 1 s after the boundary the windows still end at M: the burst 5 minutes ago still reads 10×', nowMs: T0_MS + 1_000 },
+      { name: 'evaluated 59.9 s after the boundary the windows still end at M', nowMs: T0_MS + 59_900 },
+    ];
+    it.each(cases)('$name', ({ nowMs }) => {
+      const result = evaluateSlo({ slo: slo(), store: burstStore(), freshness: freshSources, nowMs });
+      const fiveMinutes = result.burnRates.find((w) => w.window === '5m')!;
+      expect(result.atMs).toBe(T0_MS);
+      expect(fiveMinutes).toMatchObject({ good: 4950, total: 5000 });
+      expect(fiveMinutes.burnRate).toBeCloseTo(10, 9);
+      expect(result.window.toMs).toBe(T0_MS);
+    });
+  });
+
   it('reports latency quantiles for a latency SLO', () => {
     const latency = slo({ indicator: { kind: 'latency', thresholdMs: 300 } });
     const store = new MinuteBucketStore({ allowedLatenessMs: MIN });
