@@ -1,9 +1,10 @@
 import { evaluateAlertRules, type RuleEvaluation } from './alerting/alert-rules.ts';
 import { BURN_RATE_WINDOWS, windowBurn, type WindowBurn } from './budget/burn-rate.ts';
-import { errorBudget, type ErrorBudget } from './budget/error-budget.ts';
+import { errorBudget, expectedPeriodEvents, formatCount, type ErrorBudget } from './budget/error-budget.ts';
 import { combineFreshness, type SourceFreshness } from './freshness/source-freshness.ts';
 import type { LatencySketch } from './sketch/latency-sketch.ts';
-import { complianceRange, type Slo } from './slo/slo-definition.ts';
+import { compliancePeriod, type CompliancePeriod, type Slo } from './slo/slo-definition.ts';
+import { formatDurationMs } from './time/duration.ts';
 import type { BucketSelector } from './window/minute-bucket-store.ts';
 import { minuteStartOf, type EventCounts } from './window/minute-bucket.ts';
 
@@ -16,7 +17,16 @@ export interface BucketReader {
   sum(selector: BucketSelector, fromMs: number, toMs: number): EventCounts;
   /** Merged latency sketch over the range; optional (latency quantiles are left out without it). */
   sketch?(selector: BucketSelector, fromMs: number, toMs: number): LatencySketch | undefined;
+  /**
+   * Start (epoch ms) of the earliest minute holding data for the selector — the start of
+   * the SLO's history, undefined when there is none. The error budget is for the whole
+   * period, so the evaluator needs to know how much of it the data covers.
+   */
+  firstMinuteMs(selector: BucketSelector): number | undefined;
 }
+
+/** Longest trailing span whose event rate predicts a calendar month's volume, ms (30 days). */
+export const TRAILING_RATE_SPAN_MS = 30 * 86_400_000;
 
 /** Status of an SLO at one evaluation. */
 export const SLO_STATUSES = ['OK', 'WARNING', 'BREACHED', 'UNKNOWN'] as const;
@@ -91,8 +101,9 @@ export function evaluateSlo(input: EvaluateSloInput): SloEvaluation {
   const selector: BucketSelector = { sloName: slo.name, service: slo.service, environment: slo.environment };
   if (input.version !== undefined) selector.version = input.version;
 
-  const window = complianceRange(slo.compliance, nowMs);
-  const budget = errorBudget(store.sum(selector, window.fromMs, window.toMs), slo.target);
+  const period = compliancePeriod(slo.compliance, nowMs);
+  const window = { fromMs: period.fromMs, toMs: period.toMs };
+  const budget = periodBudget(slo, store, selector, period);
   const countsOver = (durationMs: number): EventCounts => store.sum(selector, nowMs - durationMs, nowMs);
   const burnRates = BURN_RATE_WINDOWS.map((w) => windowBurn(w.window, w.durationMs, countsOver(w.durationMs), slo.target));
   const rules = evaluateAlertRules(slo.alertRules, slo.target, countsOver, { minEvents: slo.minEvents });
@@ -122,7 +133,9 @@ export function evaluateSlo(input: EvaluateSloInput): SloEvaluation {
     reason = describeFiring(page);
   } else if (budget.exhausted) {
     status = 'BREACHED';
-    reason = `error budget exhausted: ${budget.consumedEvents} bad events of ${budget.allowedBadEvents.toFixed(1)} allowed`;
+    reason =
+      `error budget exhausted: ${formatCount(budget.bad)} bad events of ${formatCount(budget.allowedBadEvents)} allowed for the ${period.label} ` +
+      `(expected volume ${formatCount(budget.expectedTotal)} events: ${budget.volumeBasis})`;
   } else if (ticket !== undefined) {
     status = 'WARNING';
     rule = ticket;
@@ -156,4 +169,29 @@ function describeFiring(r: RuleEvaluation): string {
     `${r.rule.name}: burn rate ${r.long.burnRate.toFixed(2)}× over ${r.long.window} and ` +
     `${r.short.burnRate.toFixed(2)}× over ${r.short.window} reach ${r.rule.burnRateThreshold}×`
   );
+}
+
+/**
+ * The error budget for the whole compliance period (error-budget.ts): the allowance comes
+ * from the volume the period is expected to hold, predicted from the history there is.
+ *  - rolling window W: the data covers h = now − max(window start, history start);
+ *    expected = observed · W / h (the observed total itself once h = W);
+ *  - calendar month: the trailing rate over up to the last 30 days of data × the month's
+ *    length, never less than what the month already holds.
+ */
+function periodBudget(slo: Slo, store: BucketReader, selector: BucketSelector, period: CompliancePeriod): ErrorBudget {
+  const nowMs = period.toMs;
+  const observed = store.sum(selector, period.fromMs, nowMs);
+  const firstMs = store.firstMinuteMs(selector);
+  const rateFromMs = Math.max(firstMs ?? nowMs, slo.compliance.kind === 'rolling' ? period.fromMs : nowMs - TRAILING_RATE_SPAN_MS);
+  const rateSpanMs = Math.max(0, nowMs - rateFromMs);
+  const rateTotal = slo.compliance.kind === 'rolling' ? observed.total : rateSpanMs > 0 ? store.sum(selector, rateFromMs, nowMs).total : 0;
+  const expectedTotal = expectedPeriodEvents({ rateTotal, rateSpanMs, periodMs: period.periodMs, observedTotal: observed.total });
+  const whole = formatDurationMs(period.periodMs, { weeks: false });
+  let volumeBasis: string;
+  if (rateSpanMs === 0) volumeBasis = 'no history yet';
+  else if (expectedTotal === observed.total && rateSpanMs >= period.periodMs) volumeBasis = `${formatCount(observed.total)} observed over the whole ${whole}`;
+  else if (expectedTotal === observed.total) volumeBasis = `${formatCount(observed.total)} observed so far, more than the rate predicts`;
+  else volumeBasis = `${formatCount(rateTotal)} observed over ${formatDurationMs(rateSpanMs, { weeks: false })}, scaled to ${whole}`;
+  return errorBudget(observed, slo.target, { periodMs: period.periodMs, expectedTotal, volumeBasis, minEvents: slo.minEvents });
 }

@@ -176,7 +176,35 @@ export function buildSlo(def: SloDefinition): Slo {
 
 /** Time range `[fromMs, toMs)` of an SLO's compliance window at `nowMs` (epoch ms). */
 export function complianceRange(compliance: ComplianceWindow, nowMs: number): { fromMs: number; toMs: number } {
-  if (compliance.kind === 'rolling') return { fromMs: nowMs - compliance.durationMs, toMs: nowMs };
+  const { fromMs, toMs } = compliancePeriod(compliance, nowMs);
+  return { fromMs, toMs };
+}
+
+/** The compliance window at `nowMs` and the whole period its error budget is for. */
+export interface CompliancePeriod {
+  /** Start of the window, epoch ms (rolling: now − W; calendar: the 1st of the month, 00:00 UTC). */
+  fromMs: number;
+  /** End of the window so far, epoch ms (= now). */
+  toMs: number;
+  /** Length of the whole period, ms: W, or the length of this calendar month (28–31 days). */
+  periodMs: number;
+  /** The period in words, e.g. `28d window` or `calendar month 2025-03`. */
+  label: string;
+}
+
+/** The compliance window of an SLO at `nowMs` (epoch ms) and the whole period it belongs to. */
+export function compliancePeriod(compliance: ComplianceWindow, nowMs: number): CompliancePeriod {
+  if (compliance.kind === 'rolling') {
+    return { fromMs: nowMs - compliance.durationMs, toMs: nowMs, periodMs: compliance.durationMs, label: `${formatDurationMs(compliance.durationMs, { weeks: false })} window` };
+  }
   const now = new Date(nowMs);
-  return { fromMs: Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1), toMs: nowMs };
+  const year = now.getUTCFullYear();
+  const month = now.getUTCMonth();
+  const fromMs = Date.UTC(year, month, 1);
+  return {
+    fromMs,
+    toMs: nowMs,
+    periodMs: Date.UTC(year, month + 1, 1) - fromMs,
+    label: `calendar month ${year}-${String(month + 1).padStart(2, '0')}`,
+  };
 }

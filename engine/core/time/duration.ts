@@ -27,9 +27,12 @@ export function parseDurationMs(text: string): number | undefined {
   return amount * DURATION_UNIT_MS[match[2] as DurationUnit];
 }
 
-/** Shortest exact text for a duration in ms (`3600000` → `1h`, `90000` → `90s`). */
-export function formatDurationMs(durationMs: number): string {
-  const units: DurationUnit[] = ['w', 'd', 'h', 'm', 's'];
+/**
+ * Shortest exact text for a duration in ms (`3600000` → `1h`, `90000` → `90s`); with
+ * `{ weeks: false }` whole weeks stay days (`28d`, as SLO windows are usually written).
+ */
+export function formatDurationMs(durationMs: number, options: { weeks?: boolean } = {}): string {
+  const units: DurationUnit[] = options.weeks === false ? ['d', 'h', 'm', 's'] : ['w', 'd', 'h', 'm', 's'];
   for (const unit of units) {
     const size = DURATION_UNIT_MS[unit];
     if (durationMs > 0 && durationMs % size === 0) return `${durationMs / size}${unit}`;

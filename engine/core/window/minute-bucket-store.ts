@@ -60,6 +60,8 @@ interface KeySeries {
   minutes: Map<number, Cell>;
   /** Hour index (epoch ms / 3 600 000) → counts of its 60 minutes. */
   hours: Map<number, Cell>;
+  /** Lowest minute index with data (undefined once every minute is evicted). */
+  firstMinute: number | undefined;
 }
 
 interface PendingDelta {
@@ -196,6 +198,19 @@ export class MinuteBucketStore {
     return out;
   }
 
+  /**
+   * Start (epoch ms) of the earliest minute holding data for any key the selector matches;
+   * undefined when there is none. The evaluator takes it as the start of the SLO's history,
+   * to tell a window that is quiet from one that has no data yet (slo-evaluator.ts).
+   */
+  firstMinuteMs(selector: BucketSelector): number | undefined {
+    let first: number | undefined;
+    for (const series of this.matching(selector)) {
+      if (series.firstMinute !== undefined && (first === undefined || series.firstMinute < first)) first = series.firstMinute;
+    }
+    return first === undefined ? undefined : first * MINUTE_MS;
+  }
+
   /** The non-empty minute buckets of matching keys in `[fromMs, toMs)`, by key then time. */
   buckets(selector: BucketSelector, fromMs: number, toMs: number): MinuteBucket[] {
     const out: MinuteBucket[] = [];
@@ -225,12 +240,16 @@ export class MinuteBucketStore {
     let removed = 0;
     for (const series of this.series.values()) {
       for (const hour of series.hours.keys()) if (hour < cutoffHour) series.hours.delete(hour);
+      let first: number | undefined;
       for (const minute of series.minutes.keys()) {
         if (minute < cutoffHour * MINUTES_PER_HOUR) {
           series.minutes.delete(minute);
           removed += 1;
+        } else if (first === undefined || minute < first) {
+          first = minute;
         }
       }
+      series.firstMinute = first;
     }
     return removed;
   }
@@ -239,7 +258,7 @@ export class MinuteBucketStore {
     const id = bucketKeyId(key);
     let series = this.series.get(id);
     if (series === undefined) {
-      series = { key: { ...key }, minutes: new Map(), hours: new Map() };
+      series = { key: { ...key }, minutes: new Map(), hours: new Map(), firstMinute: undefined };
       this.series.set(id, series);
       let ids = this.keysBySlo.get(key.sloName);
       if (ids === undefined) this.keysBySlo.set(key.sloName, (ids = new Set()));
@@ -247,6 +266,7 @@ export class MinuteBucketStore {
     }
     const minute = minuteStartMs / MINUTE_MS;
     const hour = Math.floor(minute / MINUTES_PER_HOUR);
+    if (series.firstMinute === undefined || minute < series.firstMinute) series.firstMinute = minute;
     for (const [map, index] of [[series.minutes, minute], [series.hours, hour]] as const) {
       let cell = map.get(index);
       if (cell === undefined) map.set(index, (cell = { good: 0, total: 0 }));

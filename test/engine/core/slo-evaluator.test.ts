@@ -4,6 +4,7 @@ import { evaluateSlo } from '../../../engine/core/slo-evaluator.ts';
 import { buildSlo, SloDefinitionSchema, type Slo } from '../../../engine/core/slo/slo-definition.ts';
 import { MinuteBucketStore } from '../../../engine/core/window/minute-bucket-store.ts';
 import { T0_MS } from './fixtures/sli-events.ts';
+import { emptyStore, fillMinutes, freshAt, HOUR, testSlo } from './fixtures/slo-fixtures.ts';
 
 const MIN = 60_000;
 const DAY = 86_400_000;
@@ -56,7 +57,12 @@ describe('evaluateSlo', () => {
     { name: 'healthy traffic is OK', badAt: () => 0, status: 'OK', reason: /no alert rule firing/ },
     { name: 'ten minutes of total failure pages through the 1 h / 5 m rule', badAt: (ago) => (ago <= 10 ? 1000 : 0), status: 'BREACHED', reason: /^page-1h-5m: burn rate/, rule: 'page-1h-5m' },
     { name: 'a steady 0.2 % error rate for three days opens a ticket', badAt: (ago) => (ago <= 3 * 24 * 60 ? 2 : 0), status: 'WARNING', reason: /^ticket-3d-6h/, rule: 'ticket-3d-6h' },
-    { name: 'an old outage that spent the whole budget is BREACHED though nothing burns now', badAt: (ago) => (ago > 10 * 24 * 60 && ago <= 10 * 24 * 60 + 45 ? 1000 : 0), status: 'BREACHED', reason: /error budget exhausted/ },
+    {
+      name: 'an old outage that spent the whole budget is BREACHED though nothing burns now',
+      badAt: (ago) => (ago > 10 * 24 * 60 && ago <= 10 * 24 * 60 + 45 ? 1000 : 0),
+      status: 'BREACHED',
+      reason: /^error budget exhausted: 45,000 bad events of 40,320 allowed for the 28d window/,
+    },
     { name: 'total failure with stale data is UNKNOWN, never BREACHED', badAt: () => 1000, freshness: staleSources, status: 'UNKNOWN', reason: /data not fresh: checkout\/spans: no events for 1800 s/ },
   ];
   it.each(cases)('$name', ({ badAt, freshness, status, reason, rule }) => {
@@ -99,6 +105,49 @@ describe('evaluateSlo', () => {
     expect(canary.budget).toMatchObject({ good: 100, total: 200 });
     expect(canary.status).toBe('BREACHED');
     expect(evaluateSlo({ slo: slo(), store, freshness: freshSources, nowMs: T0_MS }).status).toBe('OK');
+  });
+
+  describe('the error budget is for the whole period, from its expected volume', () => {
+    const MARCH_1 = Date.UTC(2025, 2, 1);
+    const APRIL_1 = Date.UTC(2025, 3, 1);
+    /** Feb 1 to Mar 31 at 1 000 requests a minute, with 2 bad a minute (a 2× burn at 99.9 %) for 3 minutes from `burnFromMs`. */
+    function monthStore(burnFromMs: number) {
+      return fillMinutes(emptyStore(), Date.UTC(2025, 1, 1), APRIL_1, (m) => ({ good: m >= burnFromMs && m < burnFromMs + 3 * MIN ? 998 : 1000, total: 1000 }));
+    }
+    const calendar = testSlo({ timeWindow: [{ duration: '1M', isRolling: false }] });
+    const monthCases: { name: string; burnFromMs: number; nowMs: number }[] = [
+      { name: 'a calendar month judges a 3-minute 2× burn at 00:03 on the 1st against the whole month', burnFromMs: MARCH_1, nowMs: MARCH_1 + 3 * MIN },
+      { name: 'a calendar month judges a 3-minute 2× burn at 23:57 on the 31st the same way', burnFromMs: APRIL_1 - 6 * MIN, nowMs: APRIL_1 - 3 * MIN },
+    ];
+    it.each(monthCases)('$name', ({ burnFromMs, nowMs }) => {
+      const result = evaluateSlo({ slo: calendar, store: monthStore(burnFromMs), freshness: freshAt(nowMs), nowMs });
+      expect(result.status).toBe('OK');
+      expect(result.budget.exhausted).toBe(false);
+      // trailing 30 days at 1 000 / min, times the 31 days of March
+      expect(result.budget.expectedTotal).toBeCloseTo(31 * 24 * 60 * 1000, -2);
+      expect(result.budget.allowedBadEvents).toBeCloseTo(0.001 * 31 * 24 * 60 * 1000, -1);
+      expect(result.budget.periodMs).toBe(31 * DAY);
+    });
+
+    it('a rolling SLO 10 minutes after its first data judges its budget against the volume expected over its whole window', () => {
+      const start = T0_MS - 10 * MIN;
+      const store = fillMinutes(emptyStore(), start, T0_MS, (m) => ({ good: 1000 - (((m - start) / MIN) % 2 === 0 ? 1 : 2), total: 1000 })); // a 1.5× burn
+      const result = evaluateSlo({ slo: slo(), store, freshness: freshSources, nowMs: T0_MS });
+      expect(result.budget).toMatchObject({ total: 10_000, bad: 15 });
+      expect(result.budget.expectedTotal).toBe(10_000 * (28 * DAY) / (10 * MIN));
+      expect(result.budget.exhausted).toBe(false);
+      expect(result.status).not.toBe('BREACHED');
+    });
+
+    it('25 bad events after 4 h of history at 100 requests a minute do not exhaust a 30-day budget', () => {
+      const thirtyDays = testSlo({ timeWindow: [{ duration: '30d', isRolling: true }] });
+      const start = T0_MS - 4 * HOUR;
+      const store = fillMinutes(emptyStore(), start, T0_MS, (m) => ({ good: m === T0_MS - MIN ? 75 : 100, total: 100 }));
+      const result = evaluateSlo({ slo: thirtyDays, store, freshness: freshSources, nowMs: T0_MS });
+      expect(result.budget).toMatchObject({ total: 24_000, bad: 25, expectedTotal: 24_000 * 180, exhausted: false });
+      expect(result.budget.allowedBadEvents).toBeCloseTo(4320, 6);
+      expect(result.status).not.toBe('BREACHED');
+    });
   });
 
   describe('windows end at the minute boundary M and hold exactly [M − W, M)', () => {

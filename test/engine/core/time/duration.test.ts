@@ -27,4 +27,9 @@ describe('durations', () => {
   it.each(formatted)('$name', ({ ms, text }) => {
     expect(formatDurationMs(ms)).toBe(text);
   });
+
+  it('formats whole weeks as weeks, or as days when asked (SLO windows read 28d)', () => {
+    expect(formatDurationMs(28 * 86_400_000)).toBe('4w');
+    expect(formatDurationMs(28 * 86_400_000, { weeks: false })).toBe('28d');
+  });
 });

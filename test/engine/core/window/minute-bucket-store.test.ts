@@ -90,6 +90,19 @@ describe('MinuteBucketStore', () => {
     expect(() => store.mergeDelta({ key: key(), minuteStartMs: T0_MS, good: 2, total: 1, lateEvents: 0 })).toThrowError(/good <= total/);
   });
 
+  it('reports the first minute with data for a selector, per version, and after eviction', () => {
+    const store = new MinuteBucketStore({ allowedLatenessMs: MIN });
+    expect(store.firstMinuteMs(selector)).toBeUndefined();
+    store.record({ key: key('1.1.0'), sourceId: 'p0', eventTimeMs: T0_MS + 2 * HOUR + 30_000, good: true });
+    store.record({ key: key('1.0.0'), sourceId: 'p0', eventTimeMs: T0_MS + 5_000, good: true });
+    store.record({ key: key('1.0.0'), sourceId: 'p0', eventTimeMs: T0_MS + 3 * HOUR, good: true });
+    expect(store.firstMinuteMs(selector)).toBe(T0_MS);
+    expect(store.firstMinuteMs({ ...selector, version: '1.1.0' })).toBe(T0_MS + 2 * HOUR);
+    expect(store.firstMinuteMs({ ...selector, version: '2.0.0' })).toBeUndefined();
+    store.evictBefore(T0_MS + HOUR);
+    expect(store.firstMinuteMs({ ...selector, version: '1.0.0' })).toBe(T0_MS + 3 * HOUR);
+  });
+
   it('evicts whole hours before the cutoff and keeps the rest', () => {
     const store = new MinuteBucketStore({ allowedLatenessMs: MIN });
     for (let i = 0; i < 120; i++) store.record({ key: key(), sourceId: 'p0', eventTimeMs: T0_MS + i * MIN, good: true });
