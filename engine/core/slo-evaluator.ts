@@ -86,11 +86,17 @@ export interface EvaluateSloInput {
 /**
  * Evaluates an SLO at nowMs: attainment and error budget over the compliance window, burn
  * rates over the standard windows, the multiwindow alert rules, and a status:
- *  1. a stale source                                → UNKNOWN (never BREACHED on missing data)
- *  2. fewer than minEvents events in the window     → UNKNOWN
- *  3. a page rule firing, or the budget exhausted   → BREACHED
- *  4. a ticket rule firing                          → WARNING
- *  5. otherwise                                     → OK
+ *  1. a stale source                                       → UNKNOWN (never BREACHED on missing data)
+ *  2. a page rule firing (≥ minBadEvents bad events)       → BREACHED
+ *  3. the budget for the whole period exhausted
+ *     (the window holds ≥ minEvents events)                → BREACHED
+ *  4. a ticket rule firing (≥ minBadEvents bad events)     → WARNING
+ *  5. fewer than minEvents events in the window            → UNKNOWN (too few to judge)
+ *  6. otherwise                                            → OK
+ * Each judgement needs its own evidence: a rule its bad events, the budget and OK enough
+ * events in the compliance window; so a new service failing 50 of 50 requests pages,
+ * while 15 requests with one failure are UNKNOWN. The status is the instantaneous one;
+ * the breach state machine (breach-state-machine.ts) adds the hold and silence rules.
  * Pure: reads only through `store`. Windows end at M = nowMs rounded down to the minute and
  * hold exactly the whole buckets of `[M − W, M)`, which is what Prometheus' `rate(x[W])`
  * evaluated at M measures — never a window one (nearly empty) minute short.
@@ -106,7 +112,7 @@ export function evaluateSlo(input: EvaluateSloInput): SloEvaluation {
   const budget = periodBudget(slo, store, selector, period);
   const countsOver = (durationMs: number): EventCounts => store.sum(selector, nowMs - durationMs, nowMs);
   const burnRates = BURN_RATE_WINDOWS.map((w) => windowBurn(w.window, w.durationMs, countsOver(w.durationMs), slo.target));
-  const rules = evaluateAlertRules(slo.alertRules, slo.target, countsOver, { minEvents: slo.minEvents });
+  const rules = evaluateAlertRules(slo.alertRules, slo.target, countsOver, { minBadEvents: slo.minBadEvents });
   const firing = rules.filter((r) => r.firing);
   const freshness = { ...combineFreshness(input.freshness), sources: [...input.freshness] };
 
@@ -124,9 +130,6 @@ export function evaluateSlo(input: EvaluateSloInput): SloEvaluation {
   if (!freshness.fresh) {
     status = 'UNKNOWN';
     reason = `data not fresh: ${freshness.reason}`;
-  } else if (budget.total < slo.minEvents) {
-    status = 'UNKNOWN';
-    reason = `only ${budget.total} events in the SLO window, at least ${slo.minEvents} needed`;
   } else if (page !== undefined) {
     status = 'BREACHED';
     rule = page;
@@ -140,9 +143,14 @@ export function evaluateSlo(input: EvaluateSloInput): SloEvaluation {
     status = 'WARNING';
     rule = ticket;
     reason = describeFiring(ticket);
+  } else if (budget.total < slo.minEvents) {
+    status = 'UNKNOWN';
+    reason =
+      `too few events to judge: ${formatCount(budget.total)} in the ${period.label}, at least ${formatCount(slo.minEvents)} needed ` +
+      `and no alert rule has ${slo.minBadEvents} bad events to fire on`;
   } else {
     status = 'OK';
-    reason = 'no alert rule firing and error budget left';
+    reason = `no alert rule firing and error budget left: ${percent(budget.consumedRatio)} of the ${period.label}'s budget spent`;
   }
 
   return {
@@ -166,9 +174,15 @@ export function evaluateSlo(input: EvaluateSloInput): SloEvaluation {
 
 function describeFiring(r: RuleEvaluation): string {
   return (
-    `${r.rule.name}: burn rate ${r.long.burnRate.toFixed(2)}× over ${r.long.window} and ` +
-    `${r.short.burnRate.toFixed(2)}× over ${r.short.window} reach ${r.rule.burnRateThreshold}×`
+    `${r.rule.severity} rule ${r.rule.name} fires: burn rate ${r.long.burnRate.toFixed(2)}× over ${r.long.window} and ` +
+    `${r.short.burnRate.toFixed(2)}× over ${r.short.window} reach ${r.rule.burnRateThreshold}× ` +
+    `(${formatCount(r.long.total - r.long.good)} bad of ${formatCount(r.long.total)} events over ${r.long.window})`
   );
+}
+
+/** A ratio as a percentage with one decimal (`0.123` → `12.3 %`). */
+function percent(ratio: number): string {
+  return `${(ratio * 100).toFixed(1)} %`;
 }
 
 /**

@@ -98,9 +98,25 @@ export const AlertRuleSpecSchema = z
   });
 export type AlertRuleSpec = z.infer<typeof AlertRuleSpecSchema>;
 
-/** `spec.alerting` of an SLO file: replaces the tier's rules entirely. */
+/**
+ * Fewest bad events a rule's long window must hold before the rule may fire (default of
+ * `spec.alerting.minBadEvents`). Below it the count is within Poisson noise of what a
+ * service meeting its target produces: at the traffic where a rule's threshold is exactly
+ * 5 bad events, a service burning at exactly 1× (meeting its target) reaches the threshold
+ * by chance with probability P(Poisson(5 / b) ≥ 5) — 0.005 % for the 14.4× page rule and
+ * 0.17 % for the 6× one; with more traffic the ratio threshold needs more bad events and
+ * the chance only falls. Without the floor, one failure among 15 requests (66× at 99.9 %)
+ * pages, which is the workbook's "low-traffic services" problem (ch. 5). See
+ * docs/verdict-semantics.md.
+ */
+export const DEFAULT_MIN_BAD_EVENTS = 5;
+
+/** `spec.alerting` of an SLO file. */
 export const AlertingSpecSchema = z.strictObject({
-  rules: z.array(AlertRuleSpecSchema).min(1),
+  /** Replaces the tier's rules entirely; the tier's (validated) rules when absent. */
+  rules: z.array(AlertRuleSpecSchema).min(1).optional(),
+  /** Fewest bad events a rule's long window must hold before it fires, integer ≥ 1; default 5. */
+  minBadEvents: z.number().int().min(1).optional(),
 });
 export type AlertingSpec = z.infer<typeof AlertingSpecSchema>;
 
@@ -120,9 +136,9 @@ export function alertRuleFromSpec(spec: AlertRuleSpec): AlertRule {
   };
 }
 
-/** The rules of an SLO: its own `spec.alerting` when given, else its tier's. */
+/** The rules of an SLO: its own `spec.alerting.rules` when given, else its tier's. */
 export function resolveAlertRules(tier: Tier, alerting?: AlertingSpec): AlertRule[] {
-  return alerting === undefined ? TIER_ALERT_RULES[tier].map((r) => ({ ...r })) : alerting.rules.map(alertRuleFromSpec);
+  return alerting?.rules === undefined ? TIER_ALERT_RULES[tier].map((r) => ({ ...r })) : alerting.rules.map(alertRuleFromSpec);
 }
 
 /** Counts of good/total events over the window of `windowMs` ending now. */
@@ -134,7 +150,7 @@ export interface RuleEvaluation {
   firing: boolean;
   long: WindowBurn;
   short: WindowBurn;
-  /** True when the long window had fewer events than the minimum, so the rule cannot fire. */
+  /** True when the long window held fewer bad events than `minBadEvents`, so the rule cannot fire. */
   insufficientData: boolean;
 }
 
@@ -148,14 +164,14 @@ export function reachesThreshold(burnRate: number, threshold: number): boolean {
 /**
  * Evaluates rules for a target (ratio 0–1 exclusive). `countsOver` answers good/total for
  * a window length; each distinct window is asked once. A rule whose long window holds
- * fewer than `minEvents` events does not fire (insufficientData), so three requests and
- * one failure do not page.
+ * fewer than `minBadEvents` bad events (default DEFAULT_MIN_BAD_EVENTS) does not fire
+ * (insufficientData), so one failure among 15 requests does not page.
  */
 export function evaluateAlertRules(
   rules: readonly AlertRule[],
   target: number,
   countsOver: CountsOverWindow,
-  options: { minEvents?: number } = {},
+  options: { minBadEvents?: number } = {},
 ): RuleEvaluation[] {
   const cache = new Map<number, EventCounts>();
   const counts = (windowMs: number): EventCounts => {
@@ -163,11 +179,11 @@ export function evaluateAlertRules(
     if (c === undefined) cache.set(windowMs, (c = countsOver(windowMs)));
     return c;
   };
-  const minEvents = options.minEvents ?? 0;
+  const minBadEvents = options.minBadEvents ?? DEFAULT_MIN_BAD_EVENTS;
   return rules.map((r) => {
     const long = windowBurn(formatDurationMs(r.longWindowMs), r.longWindowMs, counts(r.longWindowMs), target);
     const short = windowBurn(formatDurationMs(r.shortWindowMs), r.shortWindowMs, counts(r.shortWindowMs), target);
-    const insufficientData = long.total === 0 || long.total < minEvents;
+    const insufficientData = long.total === 0 || long.total - long.good < minBadEvents;
     const firing =
       !insufficientData &&
       reachesThreshold(long.burnRate, r.burnRateThreshold) &&

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   AlertingSpecSchema,
   alertRuleFromSpec,
+  DEFAULT_MIN_BAD_EVENTS,
   resolveAlertRules,
   type AlertRule,
 } from '../alerting/alert-rules.ts';
@@ -88,8 +89,10 @@ export const SloSpecSchema = z.strictObject({
   /** Replaces the tier's burn-rate alert rules. */
   alerting: AlertingSpecSchema.optional(),
   /**
-   * Fewest events the SLO window (and a rule's long window) must hold before a verdict;
-   * below it the SLO is UNKNOWN and the rule cannot fire. Default 1.
+   * Fewest events the compliance window must hold before the SLO is judged OK or its
+   * budget exhausted; below it (and with no rule firing) the SLO is UNKNOWN. Integer ≥ 1;
+   * default ⌈3 / (1 − target)⌉ (defaultMinEvents). Rules have their own floor,
+   * `alerting.minBadEvents`.
    */
   minEvents: z.number().int().min(1).optional(),
   freshness: FreshnessSpecSchema.optional(),
@@ -109,7 +112,7 @@ export const SloDefinitionSchema = z
     const target = def.spec.objectives[0]?.target;
     const window = def.spec.timeWindow[0];
     const windowMs = window?.isRolling ? parseDurationMs(window.duration) : 31 * 86_400_000;
-    def.spec.alerting?.rules.forEach((spec, i) => {
+    def.spec.alerting?.rules?.forEach((spec, i) => {
       const r = alertRuleFromSpec(spec);
       if (target !== undefined && r.burnRateThreshold > maxBurnRate(target)) {
         ctx.addIssue({
@@ -132,6 +135,19 @@ export type SloDefinition = z.infer<typeof SloDefinitionSchema>;
 /** Default longest time without progress on a source, ms (10 minutes). */
 export const DEFAULT_MAX_STALENESS_MS = 600_000;
 
+/**
+ * Default fewest events of the compliance window before a verdict, the "rule of three":
+ * with n events and no failure the 95 % upper confidence bound of the failure ratio is
+ * about 3 / n (Hanley & Lippman-Hand, "If nothing goes wrong, is everything all right?",
+ * JAMA 249(13):1743–1745, 1983), so only from n = 3 / (1 − target) events on can even a
+ * clean window show that the target is met (3,000 events at 99.9 %, 300 at 99 %). Fewer
+ * events cannot tell meeting the target from noise: the SLO is UNKNOWN unless a rule fires.
+ */
+export function defaultMinEvents(target: number): number {
+  // relative tolerance 1e-9: 3 / (1 − 0.9) is 30.000000000000004 in binary floating point, and means 30
+  return Math.ceil((3 / (1 - target)) * (1 - 1e-9));
+}
+
 /** The compliance window of a built SLO. */
 export type ComplianceWindow = { kind: 'rolling'; durationMs: number } | { kind: 'calendarMonth' };
 
@@ -147,7 +163,9 @@ export interface Slo {
   target: number;
   compliance: ComplianceWindow;
   alertRules: AlertRule[];
-  /** Fewest events before a verdict (≥ 1). */
+  /** Fewest bad events a rule's long window must hold before the rule fires (≥ 1). */
+  minBadEvents: number;
+  /** Fewest events the compliance window must hold before it is judged OK or budget-exhausted (≥ 1). */
   minEvents: number;
   /** Longest time without progress on a source before UNKNOWN, ms. */
   maxStalenessMs: number;
@@ -169,7 +187,8 @@ export function buildSlo(def: SloDefinition): Slo {
       ? { kind: 'rolling', durationMs: parseDurationMs(window.duration)! }
       : { kind: 'calendarMonth' },
     alertRules: resolveAlertRules(def.spec.tier, def.spec.alerting),
-    minEvents: def.spec.minEvents ?? 1,
+    minBadEvents: def.spec.alerting?.minBadEvents ?? DEFAULT_MIN_BAD_EVENTS,
+    minEvents: def.spec.minEvents ?? defaultMinEvents(objective.target),
     maxStalenessMs: def.spec.freshness ? parseDurationMs(def.spec.freshness.maxStaleness)! : DEFAULT_MAX_STALENESS_MS,
   };
 }

@@ -4,7 +4,8 @@ import { evaluateSlo } from '../../../engine/core/slo-evaluator.ts';
 import { buildSlo, SloDefinitionSchema, type Slo } from '../../../engine/core/slo/slo-definition.ts';
 import { MinuteBucketStore } from '../../../engine/core/window/minute-bucket-store.ts';
 import { T0_MS } from './fixtures/sli-events.ts';
-import { emptyStore, fillMinutes, freshAt, HOUR, testSlo } from './fixtures/slo-fixtures.ts';
+import { emptyStore, fillMinutes, freshAt, HOUR, SLO_KEY, testSlo } from './fixtures/slo-fixtures.ts';
+import { initialBreachState, step } from '../../../engine/core/breach/breach-state-machine.ts';
 
 const MIN = 60_000;
 const DAY = 86_400_000;
@@ -55,8 +56,8 @@ const staleSources: SourceFreshness[] = [
 describe('evaluateSlo', () => {
   const cases: { name: string; badAt: (ago: number) => number; freshness?: SourceFreshness[]; status: string; reason: RegExp; rule?: string }[] = [
     { name: 'healthy traffic is OK', badAt: () => 0, status: 'OK', reason: /no alert rule firing/ },
-    { name: 'ten minutes of total failure pages through the 1 h / 5 m rule', badAt: (ago) => (ago <= 10 ? 1000 : 0), status: 'BREACHED', reason: /^page-1h-5m: burn rate/, rule: 'page-1h-5m' },
-    { name: 'a steady 0.2 % error rate for three days opens a ticket', badAt: (ago) => (ago <= 3 * 24 * 60 ? 2 : 0), status: 'WARNING', reason: /^ticket-3d-6h/, rule: 'ticket-3d-6h' },
+    { name: 'ten minutes of total failure pages through the 1 h / 5 m rule', badAt: (ago) => (ago <= 10 ? 1000 : 0), status: 'BREACHED', reason: /^page rule page-1h-5m fires: burn rate/, rule: 'page-1h-5m' },
+    { name: 'a steady 0.2 % error rate for three days opens a ticket', badAt: (ago) => (ago <= 3 * 24 * 60 ? 2 : 0), status: 'WARNING', reason: /^ticket rule ticket-3d-6h fires/, rule: 'ticket-3d-6h' },
     {
       name: 'an old outage that spent the whole budget is BREACHED though nothing burns now',
       badAt: (ago) => (ago > 10 * 24 * 60 && ago <= 10 * 24 * 60 + 45 ? 1000 : 0),
@@ -90,12 +91,40 @@ describe('evaluateSlo', () => {
     expect(result.window).toEqual({ fromMs: T0_MS - 28 * DAY, toMs: T0_MS });
   });
 
-  it('is UNKNOWN below the minimum number of events', () => {
-    const store = new MinuteBucketStore({ allowedLatenessMs: MIN });
-    store.mergeDelta({ key: { sloName: 'checkout-availability', service: 'checkout', environment: 'production', version: '1' }, minuteStartMs: T0_MS - MIN, good: 0, total: 50, lateEvents: 0 });
-    const result = evaluateSlo({ slo: slo(), store, freshness: freshSources, nowMs: T0_MS });
-    expect(result).toMatchObject({ status: 'UNKNOWN', reason: 'only 50 events in the SLO window, at least 100 needed' });
-    expect(result.firing).toEqual([]);
+  describe('too few events', () => {
+    const noMinimum = testSlo();
+    const cases: { name: string; slo: Slo; counts: { good: number; total: number }; status: string; reason: RegExp }[] = [
+      {
+        name: 'right after start 15 events with one failure are UNKNOWN, not BREACHED (default minimum ⌈3 / (1 − 0.999)⌉ = 3,000)',
+        slo: noMinimum,
+        counts: { good: 14, total: 15 },
+        status: 'UNKNOWN',
+        reason: /^too few events to judge: 15 in the 28d window, at least 3,000 needed/,
+      },
+      { name: 'an explicit minEvents is the minimum of the compliance window', slo: slo(), counts: { good: 49, total: 50 }, status: 'UNKNOWN', reason: /^too few events to judge: 50 in the 28d window, at least 100 needed/ },
+      { name: 'a new service failing 50 of 50 requests pages before its window holds minEvents (the rule has 50 bad events of evidence)', slo: noMinimum, counts: { good: 0, total: 50 }, status: 'BREACHED', reason: /^page rule page-1h-5m fires/ },
+    ];
+    it.each(cases)('$name', ({ slo: s, counts, status, reason }) => {
+      const store = fillMinutes(emptyStore(), T0_MS - MIN, T0_MS, () => counts);
+      const result = evaluateSlo({ slo: s, store, freshness: freshSources, nowMs: T0_MS });
+      expect(result.status).toBe(status);
+      expect(result.reason).toMatch(reason);
+    });
+
+    it('a new 28-day SLO with a trickle of events and an occasional failure does not flap', () => {
+      const start = T0_MS - 70 * MIN;
+      // 2 events a minute; one fails in minute 20 and one in minute 50
+      const store = fillMinutes(emptyStore(), start, T0_MS, (m) => ({ good: [20, 50].includes((m - start) / MIN) ? 1 : 2, total: 2 }));
+      let state = initialBreachState(noMinimum.name, SLO_KEY, start);
+      const transitions: string[] = [];
+      for (let now = start + MIN; now <= T0_MS; now += MIN) {
+        const out = step(state, evaluateSlo({ slo: noMinimum, store, freshness: freshAt(now), nowMs: now }), now);
+        state = out.state;
+        transitions.push(...out.transitions.map((t) => `${t.from}→${t.to}`));
+      }
+      expect(transitions).toEqual([]);
+      expect(state.status).toBe('UNKNOWN');
+    });
   });
 
   it('evaluates one version alone when asked', () => {

@@ -75,10 +75,15 @@ describe('multiwindow multi-burn-rate rules', () => {
     expect(results.filter((r) => r.firing).map((r) => r.rule.name)).toEqual(firing);
   });
 
-  it('does not fire when the long window holds fewer events than the minimum', () => {
-    const few: CountsOverWindow = () => ({ good: 1, total: 3 });
-    const [result] = evaluateAlertRules(page1h, 0.999, few, { minEvents: 10 });
-    expect(result).toMatchObject({ firing: false, insufficientData: true });
+  const evidence: { name: string; counts: EventCounts; minBadEvents?: number; firing: boolean }[] = [
+    { name: 'one failure among 15 requests (66× at 99.9 %) is noise: fewer than 5 bad events, the rule does not fire', counts: { good: 14, total: 15 }, firing: false },
+    { name: 'four failures among 15 requests are still fewer than the default 5 bad events', counts: { good: 11, total: 15 }, firing: false },
+    { name: 'five failures among 15 requests are enough evidence to fire', counts: { good: 10, total: 15 }, firing: true },
+    { name: 'a lower minBadEvents lets a single failure fire', counts: { good: 14, total: 15 }, minBadEvents: 1, firing: true },
+  ];
+  it.each(evidence)('$name', ({ counts, minBadEvents, firing }) => {
+    const [result] = evaluateAlertRules(page1h, 0.999, () => counts, minBadEvents === undefined ? {} : { minBadEvents });
+    expect(result).toMatchObject({ firing, insufficientData: !firing });
   });
 
   const tiers: { name: string; tier: 'critical' | 'standard' | 'best-effort'; pages: string[] }[] = [

@@ -46,14 +46,33 @@ describe('SLO definition format', () => {
     expect(formatIssues(result.error!)).toContain(message);
   });
 
-  it('builds a runtime SLO with defaults: tier rules, minEvents 1, 10 min staleness', () => {
+  const minimums: { name: string; target: number; minEvents: number }[] = [
+    { name: 'the default minEvents at 99.9 % is the rule of three, 3 / (1 − 0.999) = 3,000 events', target: 0.999, minEvents: 3000 },
+    { name: 'the default minEvents at 99 % is 300 events', target: 0.99, minEvents: 300 },
+    { name: 'the default minEvents at 90 % is 30 events', target: 0.9, minEvents: 30 },
+    { name: 'the default minEvents at 99.99 % is 30,000 events', target: 0.9999, minEvents: 30_000 },
+  ];
+  it.each(minimums)('$name', ({ target, minEvents }) => {
+    const d = valid();
+    expect(buildSlo(SloDefinitionSchema.parse({ ...d, spec: { ...d.spec, objectives: [{ target }] } })).minEvents).toBe(minEvents);
+  });
+
+  it('takes minBadEvents from spec.alerting and keeps the tier rules when no rules are given', () => {
+    const d = valid();
+    const slo = buildSlo(SloDefinitionSchema.parse({ ...d, spec: { ...d.spec, alerting: { minBadEvents: 20 } } }));
+    expect(slo.minBadEvents).toBe(20);
+    expect(slo.alertRules.map((r) => r.name)).toEqual(['page-1h-5m', 'page-6h-30m', 'ticket-1d-2h', 'ticket-3d-6h']);
+  });
+
+  it('builds a runtime SLO with defaults: tier rules, minEvents 3 / (1 − target), 5 bad events per rule, 10 min staleness', () => {
     const slo = buildSlo(SloDefinitionSchema.parse(valid()));
     expect(slo).toMatchObject({
       name: 'checkout-availability',
       displayName: 'checkout-availability',
       target: 0.999,
       compliance: { kind: 'rolling', durationMs: 28 * 86_400_000 },
-      minEvents: 1,
+      minEvents: 3000,
+      minBadEvents: 5,
       maxStalenessMs: 600_000,
       indicator: { kind: 'availability', minBadHttpStatus: 500, spanKinds: ['server', 'consumer'] },
     });
