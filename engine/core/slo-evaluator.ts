@@ -62,6 +62,8 @@ export interface SloEvaluation {
   status: SloStatus;
   /** Why the status is what it is, one sentence. */
   reason: string;
+  /** The SLO's hold, ms: how long the state machine keeps BREACHED / WARNING after their condition turns false. */
+  holdMs: number;
   /** The rule behind WARNING / BREACHED (the most severe firing one). */
   rule?: RuleEvaluation | undefined;
   freshness: { fresh: boolean; reason?: string | undefined; sources: SourceFreshness[] };
@@ -167,6 +169,7 @@ export function evaluateSlo(input: EvaluateSloInput): SloEvaluation {
     status,
     reason,
     rule,
+    holdMs: slo.holdMs,
     freshness,
     latency,
   };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { windowBurn, type WindowBurn } from '../budget/burn-rate.ts';
 import type { Tier } from '../slo/service-tier.ts';
-import { DurationTextSchema, formatDurationMs, parseDurationMs } from '../time/duration.ts';
+import { DurationTextSchema, formatDurationMs, parseDurationMs, ZeroOrDurationTextSchema } from '../time/duration.ts';
 import type { EventCounts } from '../window/minute-bucket.ts';
 
 /**
@@ -111,12 +111,27 @@ export type AlertRuleSpec = z.infer<typeof AlertRuleSpecSchema>;
  */
 export const DEFAULT_MIN_BAD_EVENTS = 5;
 
+/**
+ * How long a breach or warning stays on after its condition turned false, ms (default of
+ * `spec.alerting.holdFor`; Prometheus' `keep_firing_for`). Ten minutes: twice the 5 m short
+ * window of the fastest default rule, so the short window must have been below its
+ * threshold for two full lengths before a pager hears "resolved" — long enough that a
+ * burn hovering around a threshold (a constant 16× against 14.4×) stays one breach, short
+ * enough that a fixed outage resolves within minutes of the workbook's own reset time.
+ */
+export const DEFAULT_HOLD_MS = 600_000;
+
 /** `spec.alerting` of an SLO file. */
 export const AlertingSpecSchema = z.strictObject({
   /** Replaces the tier's rules entirely; the tier's (validated) rules when absent. */
   rules: z.array(AlertRuleSpecSchema).min(1).optional(),
   /** Fewest bad events a rule's long window must hold before it fires, integer ≥ 1; default 5. */
   minBadEvents: z.number().int().min(1).optional(),
+  /**
+   * How long a breach (or warning) stays on after its condition turned false, e.g. `10m`;
+   * `0m` clears on the first evaluation without it. Default 10m (DEFAULT_HOLD_MS).
+   */
+  holdFor: ZeroOrDurationTextSchema.optional(),
 });
 export type AlertingSpec = z.infer<typeof AlertingSpecSchema>;
 

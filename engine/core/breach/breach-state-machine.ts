@@ -1,6 +1,8 @@
+import { z } from 'zod';
 import type { RuleEvaluation } from '../alerting/alert-rules.ts';
 import type { ErrorBudget } from '../budget/error-budget.ts';
 import type { SloEvaluation } from '../slo-evaluator.ts';
+import { formatDurationMs } from '../time/duration.ts';
 import type { BucketSelector } from '../window/minute-bucket-store.ts';
 
 /**
@@ -8,40 +10,69 @@ import type { BucketSelector } from '../window/minute-bucket-store.ts';
  *
  *   UNKNOWN ──data ok──▶ OK ──ticket rule──▶ WARNING ──page rule / budget exhausted──▶ BREACHED
  *                         ▲                     │  ▲                                     │
- *                         │                     ▼  └──── page stops, ticket still ───────┘
- *                         └──quiet period── RECOVERED ◀──── no rule firing ───────────────┘
+ *                         │                     ▼  └──── page clear for the hold, ───────┘
+ *                         │                                ticket still on
+ *                         └──quiet period── RECOVERED ◀──── all clear for the hold ───────┘
  *
- *  - OK → WARNING when a ticket rule fires; → BREACHED when a page rule fires or the
- *    error budget is exhausted (from any known state, also RECOVERED).
- *  - WARNING / BREACHED → RECOVERED as soon as no rule fires and budget is left.
- *  - RECOVERED → OK once it has stayed quiet for `recoveredQuietPeriodMs` (default 30 min,
- *    chosen so a flapping burn does not announce "OK" and "BREACHED" every few minutes;
- *    set 0 to return to OK on the next quiet evaluation).
+ * Two conditions are tracked from each evaluation (docs/verdict-semantics.md):
+ *  - the breach condition: a page rule fires or the budget for the whole period is exhausted;
+ *  - the warning condition: a ticket rule fires.
+ * A condition turns on at once and turns off only after it has stayed false for the SLO's
+ * hold (`evaluation.holdMs`, spec.alerting.holdFor, default 10 min) — exactly Prometheus'
+ * `keep_firing_for`: the first evaluation at which it is false starts the hold, an
+ * evaluation at which it is true again cancels it, and the first evaluation at least
+ * holdMs after the start clears it (prometheus/prometheus rules/alerting.go, Eval).
+ *
+ *  - BREACHED while the breach condition is on; else WARNING while the warning condition is on.
+ *  - WARNING / BREACHED → RECOVERED once both are off; RECOVERED → OK once it has stayed
+ *    quiet for `recoveredQuietPeriodMs` (default 30 min); a new burn during RECOVERED goes
+ *    straight back to WARNING / BREACHED.
  *  - any → UNKNOWN when the evaluation is UNKNOWN (stale data, too few events), with the
- *    evaluation's reason. UNKNOWN never leads to, or counts as, BREACHED.
+ *    evaluation's reason. UNKNOWN never leads to, or counts as, BREACHED: a state that is
+ *    UNKNOWN has no condition on, so it needs a fresh firing evaluation to reach BREACHED.
  *  - UNKNOWN → when data returns, the evaluation is judged afresh against the last known
- *    state: firing rules give WARNING / BREACHED; quiet after WARNING / BREACHED /
- *    RECOVERED gives RECOVERED (its quiet period keeps running from when it started);
- *    quiet otherwise gives OK.
+ *    state: firing gives WARNING / BREACHED; quiet after WARNING / BREACHED / RECOVERED gives
+ *    RECOVERED (its quiet period keeps running from when it started); quiet otherwise OK.
  * The initial state is UNKNOWN ("not evaluated yet"), so the first evaluation emits one
  * transition (usually UNKNOWN → OK) that records the starting point.
+ *
+ * The state is plain JSON (numbers, strings, booleans; absent optional fields) so the
+ * adapter can persist it and restore it on hand-over: `BreachStateSchema.parse(JSON.parse(text))`.
+ * `schemaVersion` says which shape it is.
  */
 export const BREACH_STATUSES = ['OK', 'WARNING', 'BREACHED', 'RECOVERED', 'UNKNOWN'] as const;
 export type BreachStatus = (typeof BREACH_STATUSES)[number];
 type KnownStatus = Exclude<BreachStatus, 'UNKNOWN'>;
 
-export interface BreachState {
-  sloName: string;
-  key: BucketSelector;
-  status: BreachStatus;
+/** Version of the BreachState shape; bump it (and migrate in the adapter) when the shape changes. */
+export const BREACH_STATE_SCHEMA_VERSION = 1;
+
+/** A persisted breach state, validated on restore. */
+export const BreachStateSchema = z.strictObject({
+  schemaVersion: z.literal(BREACH_STATE_SCHEMA_VERSION),
+  sloName: z.string(),
+  key: z.strictObject({
+    sloName: z.string(),
+    service: z.string().optional(),
+    environment: z.string().optional(),
+    version: z.string().optional(),
+  }),
+  status: z.enum(BREACH_STATUSES),
   /** When the current status was entered, epoch ms. */
-  sinceMs: number;
-  reason: string;
+  sinceMs: z.number(),
+  reason: z.string(),
   /** The last status other than UNKNOWN (null before the first known one). */
-  lastKnownStatus: KnownStatus | null;
+  lastKnownStatus: z.enum(['OK', 'WARNING', 'BREACHED', 'RECOVERED']).nullable(),
   /** When RECOVERED was entered, epoch ms (kept across UNKNOWN for the quiet period). */
-  recoveredAtMs?: number | undefined;
-}
+  recoveredAtMs: z.number().optional(),
+  /** Whether the warning condition is on (a ticket rule fired, hold not yet run out); may be on under BREACHED. */
+  warningActive: z.boolean(),
+  /** First evaluation (epoch ms) at which the breach condition was false while BREACHED: the hold runs from here. */
+  breachClearingSinceMs: z.number().optional(),
+  /** First evaluation (epoch ms) at which the warning condition was false while on: the hold runs from here. */
+  warningClearingSinceMs: z.number().optional(),
+});
+export type BreachState = z.infer<typeof BreachStateSchema>;
 
 /** One burn-rate window as explained in a transition. */
 export interface TransitionWindow {
@@ -67,6 +98,7 @@ export interface BreachTransition {
   to: BreachStatus;
   /** Time of the evaluation that caused it, epoch ms. */
   atMs: number;
+  /** Why, in words that say which meaning applies (page rule, exhausted budget, ticket rule, hold, silence). */
   reason: string;
   /** Name of the alert rule behind WARNING / BREACHED, when a rule caused it. */
   rule?: string | undefined;
@@ -86,7 +118,16 @@ export const DEFAULT_RECOVERED_QUIET_PERIOD_MS = 1_800_000;
 
 /** The state of a key that was never evaluated. */
 export function initialBreachState(sloName: string, key: BucketSelector, nowMs: number): BreachState {
-  return { sloName, key, status: 'UNKNOWN', sinceMs: nowMs, reason: 'not evaluated yet', lastKnownStatus: null };
+  return {
+    schemaVersion: BREACH_STATE_SCHEMA_VERSION,
+    sloName,
+    key: { ...key },
+    status: 'UNKNOWN',
+    sinceMs: nowMs,
+    reason: 'not evaluated yet',
+    lastKnownStatus: null,
+    warningActive: false,
+  };
 }
 
 function windowsOf(rules: readonly RuleEvaluation[]): TransitionWindow[] {
@@ -104,9 +145,29 @@ function windowsOf(rules: readonly RuleEvaluation[]): TransitionWindow[] {
   );
 }
 
+/** A held condition: on, and since when it has been false while on (the hold's start). */
+interface Held {
+  on: boolean;
+  clearingSinceMs: number | undefined;
+}
+
 /**
- * Advances the state of one key with an evaluation made at nowMs (epoch ms). Pure:
- * returns the new state and the transitions (zero or one) it took.
+ * One evaluation of a held condition (Prometheus keep_firing_for): true → on, hold
+ * cancelled; false while on → stays on until `holdMs` after the first false evaluation.
+ */
+function hold(previous: Held, now: boolean, nowMs: number, holdMs: number): Held {
+  if (now) return { on: true, clearingSinceMs: undefined };
+  if (!previous.on) return { on: false, clearingSinceMs: undefined };
+  const clearingSinceMs = previous.clearingSinceMs ?? nowMs;
+  return nowMs - clearingSinceMs < holdMs ? { on: true, clearingSinceMs } : { on: false, clearingSinceMs: undefined };
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/**
+ * Advances the state of one key with an evaluation made at nowMs (epoch ms; the minute
+ * boundary the evaluation is for). Pure: returns the new state and the transitions (zero
+ * or one) it took.
  */
 export function step(
   state: BreachState,
@@ -115,45 +176,64 @@ export function step(
   options: BreachOptions = {},
 ): { state: BreachState; transitions: BreachTransition[] } {
   const quietMs = options.recoveredQuietPeriodMs ?? DEFAULT_RECOVERED_QUIET_PERIOD_MS;
+  const holdMs = evaluation.holdMs;
   const known: KnownStatus | null = state.status === 'UNKNOWN' ? state.lastKnownStatus : state.status;
+  const holdText = formatDurationMs(holdMs);
 
   let to: BreachStatus;
   let reason = evaluation.reason;
+  let cause: RuleEvaluation | undefined;
   let recoveredAtMs = state.recoveredAtMs;
-  switch (evaluation.status) {
-    case 'UNKNOWN':
-    case 'BREACHED':
-    case 'WARNING':
-      to = evaluation.status;
-      break;
-    case 'OK':
-      if (known === 'WARNING' || known === 'BREACHED') {
-        to = 'RECOVERED';
-        recoveredAtMs = nowMs;
-        reason = `no alert rule firing any more (was ${known})`;
-      } else if (known === 'RECOVERED' && recoveredAtMs !== undefined && nowMs - recoveredAtMs < quietMs) {
-        to = 'RECOVERED';
-        reason = `recovered, quiet for ${Math.round((nowMs - recoveredAtMs) / 1000)} s of ${Math.round(quietMs / 1000)} s`;
-      } else {
-        to = 'OK';
-        if (known === 'RECOVERED') reason = `quiet for ${Math.round(quietMs / 1000)} s after recovering`;
+  let breach: Held = { on: false, clearingSinceMs: undefined };
+  let warning: Held = { on: false, clearingSinceMs: undefined };
+
+  if (evaluation.status === 'UNKNOWN') {
+    to = 'UNKNOWN';
+  } else {
+    const ticket = evaluation.firing.find((r) => r.rule.severity === 'ticket');
+    breach = hold({ on: state.status === 'BREACHED', clearingSinceMs: state.breachClearingSinceMs }, evaluation.status === 'BREACHED', nowMs, holdMs);
+    warning = hold({ on: state.status !== 'UNKNOWN' && state.warningActive, clearingSinceMs: state.warningClearingSinceMs }, ticket !== undefined, nowMs, holdMs);
+    if (breach.on) {
+      to = 'BREACHED';
+      if (evaluation.status === 'BREACHED') cause = evaluation.rule;
+      else reason = `holding BREACHED: no page rule fires and the budget is not exhausted since ${iso(breach.clearingSinceMs!)}; it clears after ${holdText} of that (hold)`;
+    } else if (warning.on) {
+      to = 'WARNING';
+      cause = ticket;
+      if (state.status === 'BREACHED') {
+        reason = `page condition clear for ${holdText} (hold); ${ticket !== undefined ? evaluation.reason : 'a ticket rule fired less than the hold ago'}`;
+      } else if (ticket === undefined) {
+        reason = `holding WARNING: no ticket rule fires since ${iso(warning.clearingSinceMs!)}; it clears after ${holdText} of that (hold)`;
       }
-      break;
+    } else if (known === 'WARNING' || known === 'BREACHED') {
+      to = 'RECOVERED';
+      recoveredAtMs = nowMs;
+      reason = `recovered: no alert rule fired and the error budget was not exhausted for ${holdText} (hold) (was ${known})`;
+    } else if (known === 'RECOVERED' && recoveredAtMs !== undefined && nowMs - recoveredAtMs < quietMs) {
+      to = 'RECOVERED';
+      reason = `recovered, quiet for ${Math.round((nowMs - recoveredAtMs) / 1000)} s of ${Math.round(quietMs / 1000)} s`;
+    } else {
+      to = 'OK';
+      if (known === 'RECOVERED') reason = `quiet for ${Math.round(quietMs / 1000)} s after recovering; ${evaluation.reason}`;
+    }
   }
-  if (to !== 'RECOVERED') recoveredAtMs = to === 'UNKNOWN' ? recoveredAtMs : undefined;
+  if (to !== 'RECOVERED' && to !== 'UNKNOWN') recoveredAtMs = undefined;
 
   const next: BreachState = {
+    schemaVersion: BREACH_STATE_SCHEMA_VERSION,
     sloName: state.sloName,
     key: state.key,
     status: to,
     sinceMs: to === state.status ? state.sinceMs : nowMs,
     reason,
     lastKnownStatus: to === 'UNKNOWN' ? state.lastKnownStatus : to,
-    recoveredAtMs,
+    warningActive: warning.on,
   };
+  if (recoveredAtMs !== undefined) next.recoveredAtMs = recoveredAtMs;
+  if (breach.clearingSinceMs !== undefined) next.breachClearingSinceMs = breach.clearingSinceMs;
+  if (warning.clearingSinceMs !== undefined) next.warningClearingSinceMs = warning.clearingSinceMs;
   if (to === state.status) return { state: next, transitions: [] };
 
-  const cause = to === 'WARNING' || to === 'BREACHED' ? evaluation.rule : undefined;
   const transition: BreachTransition = {
     sloName: state.sloName,
     key: state.key,

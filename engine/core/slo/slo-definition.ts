@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   AlertingSpecSchema,
   alertRuleFromSpec,
+  DEFAULT_HOLD_MS,
   DEFAULT_MIN_BAD_EVENTS,
   resolveAlertRules,
   type AlertRule,
@@ -163,6 +164,11 @@ export interface Slo {
   target: number;
   compliance: ComplianceWindow;
   alertRules: AlertRule[];
+  /**
+   * How long BREACHED / WARNING stay after their condition turned false, ms (≥ 0): the
+   * breach state machine's hold (Prometheus' keep_firing_for).
+   */
+  holdMs: number;
   /** Fewest bad events a rule's long window must hold before the rule fires (≥ 1). */
   minBadEvents: number;
   /** Fewest events the compliance window must hold before it is judged OK or budget-exhausted (≥ 1). */
@@ -187,6 +193,7 @@ export function buildSlo(def: SloDefinition): Slo {
       ? { kind: 'rolling', durationMs: parseDurationMs(window.duration)! }
       : { kind: 'calendarMonth' },
     alertRules: resolveAlertRules(def.spec.tier, def.spec.alerting),
+    holdMs: def.spec.alerting?.holdFor === undefined ? DEFAULT_HOLD_MS : parseDurationMs(def.spec.alerting.holdFor, { allowZero: true })!,
     minBadEvents: def.spec.alerting?.minBadEvents ?? DEFAULT_MIN_BAD_EVENTS,
     minEvents: def.spec.minEvents ?? defaultMinEvents(objective.target),
     maxStalenessMs: def.spec.freshness ? parseDurationMs(def.spec.freshness.maxStaleness)! : DEFAULT_MAX_STALENESS_MS,

@@ -16,14 +16,15 @@ const DURATION_PATTERN = /^(\d+)(ms|s|m|h|d|w)$/;
 /**
  * Parses a duration such as `5m`, `1h`, `28d`, `250ms` into milliseconds.
  * One positive integer and one unit (ms, s, m, h, d, w); returns undefined for anything
- * else (no compound forms such as `1h30m`, no fractions, no zero). Months are not
- * durations: a calendar month is a window of its own (see slo-definition.ts).
+ * else (no compound forms such as `1h30m`, no fractions, no zero unless `allowZero`, e.g.
+ * `0m` to switch a hold off). Months are not durations: a calendar month is a window of
+ * its own (see slo-definition.ts).
  */
-export function parseDurationMs(text: string): number | undefined {
+export function parseDurationMs(text: string, options: { allowZero?: boolean } = {}): number | undefined {
   const match = DURATION_PATTERN.exec(text.trim());
   if (!match) return undefined;
   const amount = Number(match[1]);
-  if (!Number.isSafeInteger(amount) || amount <= 0) return undefined;
+  if (!Number.isSafeInteger(amount) || amount < 0 || (amount === 0 && options.allowZero !== true)) return undefined;
   return amount * DURATION_UNIT_MS[match[2] as DurationUnit];
 }
 
@@ -45,4 +46,11 @@ export const DurationTextSchema = z
   .string()
   .refine((text) => parseDurationMs(text) !== undefined, {
     message: 'must be a positive whole duration such as 250ms, 30s, 5m, 1h, 28d or 2w',
+  });
+
+/** A duration text that may also be zero (`0m`), e.g. a hold that can be switched off. */
+export const ZeroOrDurationTextSchema = z
+  .string()
+  .refine((text) => parseDurationMs(text, { allowZero: true }) !== undefined, {
+    message: 'must be a whole duration such as 0m, 30s, 5m, 10m or 1h',
   });

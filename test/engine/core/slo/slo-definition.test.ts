@@ -57,6 +57,23 @@ describe('SLO definition format', () => {
     expect(buildSlo(SloDefinitionSchema.parse({ ...d, spec: { ...d.spec, objectives: [{ target }] } })).minEvents).toBe(minEvents);
   });
 
+  const holds: { name: string; holdFor?: string; holdMs: number }[] = [
+    { name: 'the hold defaults to 10 minutes', holdMs: 600_000 },
+    { name: 'spec.alerting.holdFor sets the hold', holdFor: '30m', holdMs: 1_800_000 },
+    { name: 'holdFor 0m switches the hold off', holdFor: '0m', holdMs: 0 },
+  ];
+  it.each(holds)('$name', ({ holdFor, holdMs }) => {
+    const d = valid();
+    const spec = holdFor === undefined ? d.spec : { ...d.spec, alerting: { holdFor } };
+    expect(buildSlo(SloDefinitionSchema.parse({ ...d, spec })).holdMs).toBe(holdMs);
+  });
+
+  it('rejects a holdFor without a unit, naming the option', () => {
+    const d = valid();
+    const result = SloDefinitionSchema.safeParse({ ...d, spec: { ...d.spec, alerting: { holdFor: '10' } } });
+    expect(formatIssues(result.error!)).toContain('spec.alerting.holdFor: must be a whole duration');
+  });
+
   it('takes minBadEvents from spec.alerting and keeps the tier rules when no rules are given', () => {
     const d = valid();
     const slo = buildSlo(SloDefinitionSchema.parse({ ...d, spec: { ...d.spec, alerting: { minBadEvents: 20 } } }));
