@@ -66,14 +66,19 @@ export interface SloEvaluation {
   holdMs: number;
   /** The rule behind WARNING / BREACHED (the most severe firing one). */
   rule?: RuleEvaluation | undefined;
-  freshness: { fresh: boolean; reason?: string | undefined; sources: SourceFreshness[] };
+  /** Freshness of the SLO's scope: fresh, why not, and when it last had data (epoch ms). */
+  freshness: { fresh: boolean; reason?: string | undefined; lastEventTimeMs?: number | undefined; sources: SourceFreshness[] };
   latency?: LatencyQuantiles | undefined;
 }
 
 export interface EvaluateSloInput {
   slo: Slo;
   store: BucketReader;
-  /** Freshness of the SLO's sources (assessFreshness), judged at nowMs. */
+  /**
+   * Freshness of the SLO's scope (assessFreshness, one entry per source the SLO counts),
+   * judged by the caller — the wall clock only judges staleness. Each entry carries its
+   * last event time, which a held breach reports as "no data since …".
+   */
   freshness: readonly SourceFreshness[];
   /**
    * Evaluation time, epoch ms: a whole-minute boundary M of the SLO's event-time watermark.

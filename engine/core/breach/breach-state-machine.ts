@@ -27,9 +27,20 @@ import type { BucketSelector } from '../window/minute-bucket-store.ts';
  *  - WARNING / BREACHED → RECOVERED once both are off; RECOVERED → OK once it has stayed
  *    quiet for `recoveredQuietPeriodMs` (default 30 min); a new burn during RECOVERED goes
  *    straight back to WARNING / BREACHED.
- *  - any → UNKNOWN when the evaluation is UNKNOWN (stale data, too few events), with the
- *    evaluation's reason. UNKNOWN never leads to, or counts as, BREACHED: a state that is
- *    UNKNOWN has no condition on, so it needs a fresh firing evaluation to reach BREACHED.
+ *  - Silence is never recovery. When the SLO's scope is stale (no data, a stalled
+ *    watermark, consumer lag), BREACHED and WARNING stay as they are, with the reason
+ *    `no data since <ISO time of the scope's last event>`, until data shows recovery: the
+ *    hold is not run down by silence, it starts again with the first fresh evaluation on
+ *    which the condition is false. A pager must never read silence as "resolved", and a
+ *    ticket is not resolved by silence either. No transition is published for this (the
+ *    status does not change); the state's reason says it.
+ *  - OK / RECOVERED → UNKNOWN when the scope is stale, with the evaluation's reason.
+ *  - Too few events (a fresh evaluation that is UNKNOWN) is data without a firing rule:
+ *    BREACHED / WARNING clear after their hold, RECOVERED waits out its quiet period, and
+ *    then the state is UNKNOWN rather than OK.
+ *  - UNKNOWN never leads to, or counts as, BREACHED: a state that is UNKNOWN has no
+ *    condition on, so only a fresh evaluation with a firing page rule (or an exhausted
+ *    budget) makes it BREACHED.
  *  - UNKNOWN → when data returns, the evaluation is judged afresh against the last known
  *    state: firing gives WARNING / BREACHED; quiet after WARNING / BREACHED / RECOVERED gives
  *    RECOVERED (its quiet period keeps running from when it started); quiet otherwise OK.
@@ -187,7 +198,14 @@ export function step(
   let breach: Held = { on: false, clearingSinceMs: undefined };
   let warning: Held = { on: false, clearingSinceMs: undefined };
 
-  if (evaluation.status === 'UNKNOWN') {
+  if (!evaluation.freshness.fresh && (state.status === 'BREACHED' || state.status === 'WARNING')) {
+    // silence is never recovery: keep the status, stop the hold until data returns
+    to = state.status;
+    const last = evaluation.freshness.lastEventTimeMs;
+    reason = `${last === undefined ? 'no data received' : `no data since ${iso(last)}`}: ${to} holds until data shows recovery (${evaluation.reason})`;
+    breach = { on: to === 'BREACHED', clearingSinceMs: undefined };
+    warning = { on: state.warningActive, clearingSinceMs: undefined };
+  } else if (!evaluation.freshness.fresh) {
     to = 'UNKNOWN';
   } else {
     const ticket = evaluation.firing.find((r) => r.rule.severity === 'ticket');
@@ -213,7 +231,7 @@ export function step(
       to = 'RECOVERED';
       reason = `recovered, quiet for ${Math.round((nowMs - recoveredAtMs) / 1000)} s of ${Math.round(quietMs / 1000)} s`;
     } else {
-      to = 'OK';
+      to = evaluation.status === 'UNKNOWN' ? 'UNKNOWN' : 'OK';
       if (known === 'RECOVERED') reason = `quiet for ${Math.round(quietMs / 1000)} s after recovering; ${evaluation.reason}`;
     }
   }

@@ -1,13 +1,21 @@
 import type { SliSignal } from '../sli/indicator-strategy.ts';
 
 /**
- * Data freshness of one source (service × signal): is the data behind an SLI recent and
- * complete enough to judge? A stale source makes the SLO UNKNOWN — never BREACHED
- * (design guarantee 2, "no false breach from missing data").
+ * Data freshness of one source: is the data behind an SLI recent and complete enough to
+ * judge? A source is best the SLO's scope — exactly the events the SLO counts — so that
+ * another route of the same service cannot keep it "fresh". A stale source makes an OK SLO
+ * UNKNOWN — never BREACHED (design guarantee 2, "no false breach from missing data") — and
+ * a BREACHED or WARNING one stays as it is, "no data since <last event time>", until data
+ * shows recovery (breach-state-machine.ts): silence is not health.
+ *
+ * Pure: the wall clock comes in as `nowMs`, so the same judgement serves live evaluation
+ * (an adapter's staleness overlay) and replays.
  */
 
 /** What ingest knows about one source at `nowMs`. All times are epoch ms. */
 export interface SourceActivity {
+  /** The SLO scope the activity is for (e.g. the SLO name), named in reasons; optional. */
+  scope?: string | undefined;
   service: string;
   signal: SliSignal;
   /** Event time of the newest event of this source; undefined if none was ever seen. */
@@ -40,11 +48,15 @@ export interface FreshnessPolicy {
 
 /** The verdict for one source. */
 export interface SourceFreshness {
+  /** The SLO scope judged, when the activity named one. */
+  scope?: string | undefined;
   service: string;
   signal: SliSignal;
   fresh: boolean;
   /** Why the source is stale (absent when fresh). */
   reason?: string;
+  /** Event time of the newest event of the source, epoch ms; undefined when none was seen. */
+  lastEventTimeMs?: number | undefined;
   /** now − lastEventTimeMs, ms; undefined when no event was seen. */
   silenceMs?: number | undefined;
   /** now − watermarkMs, ms; undefined when unknown. */
@@ -68,14 +80,16 @@ export function assessFreshness(activity: SourceActivity, policy: FreshnessPolic
   const silenceMs = activity.lastEventTimeMs === undefined ? undefined : nowMs - activity.lastEventTimeMs;
   const watermarkLagMs = activity.watermarkMs === undefined ? undefined : nowMs - activity.watermarkMs;
   const base = {
+    ...(activity.scope === undefined ? {} : { scope: activity.scope }),
     service: activity.service,
     signal: activity.signal,
+    lastEventTimeMs: activity.lastEventTimeMs,
     silenceMs,
     watermarkLagMs,
     consumerLagMs: activity.consumerLagMs,
   };
   const stale = (reason: string): SourceFreshness => ({ ...base, fresh: false, reason });
-  const name = `${activity.service}/${activity.signal}`;
+  const name = activity.scope === undefined ? `${activity.service}/${activity.signal}` : `${activity.scope} (${activity.service}/${activity.signal})`;
   const limit = `${Math.round(policy.maxStalenessMs / 1000)} s`;
 
   if (activity.consumerLagMs !== undefined && activity.consumerLagMs > policy.maxStalenessMs) {
@@ -102,9 +116,20 @@ export function assessFreshness(activity: SourceActivity, policy: FreshnessPolic
   return { ...base, fresh: true };
 }
 
-/** Combines the verdicts of an SLO's sources: fresh only when all are; reasons joined. */
-export function combineFreshness(sources: readonly SourceFreshness[]): { fresh: boolean; reason?: string } {
+/** The freshness of all of an SLO's sources together. */
+export interface CombinedFreshness {
+  fresh: boolean;
+  /** Why not fresh (absent when fresh). */
+  reason?: string;
+  /** Newest event time over the sources, epoch ms: when the scope last had data; undefined when never. */
+  lastEventTimeMs?: number;
+}
+
+/** Combines the verdicts of an SLO's sources: fresh only when all are; reasons joined; the newest last event. */
+export function combineFreshness(sources: readonly SourceFreshness[]): CombinedFreshness {
   const stale = sources.filter((s) => !s.fresh);
   if (sources.length === 0) return { fresh: false, reason: 'no freshness information for the SLO sources' };
-  return stale.length === 0 ? { fresh: true } : { fresh: false, reason: stale.map((s) => s.reason).join('; ') };
+  const times = sources.flatMap((s) => (s.lastEventTimeMs === undefined ? [] : [s.lastEventTimeMs]));
+  const last = times.length === 0 ? {} : { lastEventTimeMs: Math.max(...times) };
+  return stale.length === 0 ? { fresh: true, ...last } : { fresh: false, reason: stale.map((s) => s.reason).join('; '), ...last };
 }

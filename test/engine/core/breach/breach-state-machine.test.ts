@@ -17,7 +17,15 @@ const MIN = 60_000;
 const key = { sloName: 'checkout-availability', service: 'checkout', environment: 'production' };
 
 /** An evaluation with the given status; WARNING / BREACHED carry a firing rule of that severity. */
-function evaluation(status: SloStatus, reason = `status ${status}`, holdMs = 0): SloEvaluation {
+/** The scope's last event in the fixture's stale evaluations: 15 minutes before T0. */
+const LAST_EVENT_MS = T0_MS - 15 * MIN;
+
+/**
+ * An evaluation with the given status; WARNING / BREACHED carry a firing rule of that
+ * severity. UNKNOWN is stale data (last event at LAST_EVENT_MS) unless `fresh` says it is
+ * fresh data with too few events.
+ */
+function evaluation(status: SloStatus, reason = `status ${status}`, holdMs = 0, fresh = status !== 'UNKNOWN'): SloEvaluation {
   const errorRatio = status === 'BREACHED' ? 0.02 : status === 'WARNING' ? 0.002 : 0;
   const rules = evaluateAlertRules(WORKBOOK_ALERT_RULES, 0.999, (ms) => ({ good: ms / 1000 - (ms / 1000) * errorRatio, total: ms / 1000 }));
   const firing = rules.filter((r) => r.firing);
@@ -36,7 +44,9 @@ function evaluation(status: SloStatus, reason = `status ${status}`, holdMs = 0):
     reason,
     rule: status === 'BREACHED' ? firing.find((r) => r.rule.severity === 'page') : status === 'WARNING' ? firing[0] : undefined,
     holdMs,
-    freshness: status === 'UNKNOWN' ? { fresh: false, reason, sources: [] } : { fresh: true, sources: [] },
+    freshness: fresh
+      ? { fresh: true, lastEventTimeMs: T0_MS, sources: [] }
+      : { fresh: false, reason, lastEventTimeMs: LAST_EVENT_MS, sources: [{ service: 'checkout', signal: 'spans', fresh: false, reason, lastEventTimeMs: LAST_EVENT_MS }] },
   };
 }
 
@@ -65,8 +75,10 @@ describe('breach state machine', () => {
     { name: 'returns to OK on the next quiet evaluation when the quiet period is 0', evaluations: ['WARNING', 'OK', 'OK'], quietMs: 0, expected: ['WARNING', 'RECOVERED', 'OK'] },
     { name: 'goes RECOVERED → BREACHED when the burn comes back', evaluations: ['BREACHED', 'OK', 'BREACHED'], expected: ['BREACHED', 'RECOVERED', 'BREACHED'] },
     { name: 'never turns stale data into BREACHED', evaluations: ['OK', 'UNKNOWN', 'UNKNOWN'], expected: ['OK', 'UNKNOWN', 'UNKNOWN'] },
-    { name: 'goes BREACHED → UNKNOWN → RECOVERED when data returns quiet', evaluations: ['BREACHED', 'UNKNOWN', 'OK'], expected: ['BREACHED', 'UNKNOWN', 'RECOVERED'] },
-    { name: 'goes BREACHED → UNKNOWN → BREACHED when data returns still burning', evaluations: ['BREACHED', 'UNKNOWN', 'BREACHED'], expected: ['BREACHED', 'UNKNOWN', 'BREACHED'] },
+    { name: 'stays BREACHED while its source is silent and recovers when data returns quiet', evaluations: ['BREACHED', 'UNKNOWN', 'UNKNOWN', 'OK'], expected: ['BREACHED', 'BREACHED', 'BREACHED', 'RECOVERED'] },
+    { name: 'stays BREACHED while its source is silent and when data returns still burning', evaluations: ['BREACHED', 'UNKNOWN', 'BREACHED'], expected: ['BREACHED', 'BREACHED', 'BREACHED'] },
+    { name: 'stays WARNING while its source is silent: a ticket is not resolved by silence either', evaluations: ['WARNING', 'UNKNOWN', 'UNKNOWN'], expected: ['WARNING', 'WARNING', 'WARNING'] },
+    { name: 'goes RECOVERED → UNKNOWN when its source is silent', evaluations: ['BREACHED', 'OK', 'UNKNOWN'], expected: ['BREACHED', 'RECOVERED', 'UNKNOWN'] },
     { name: 'goes OK → UNKNOWN → OK when data returns quiet', evaluations: ['OK', 'UNKNOWN', 'OK'], expected: ['OK', 'UNKNOWN', 'OK'] },
     {
       name: 'keeps the quiet period of RECOVERED running across UNKNOWN',
@@ -98,6 +110,38 @@ describe('breach state machine', () => {
   ];
   it.each(holds)('$name', ({ evaluations, expected, holdMs }) => {
     expect(run(evaluations, 30 * MIN, holdMs)).toEqual(expected);
+  });
+
+  it('a silent source while BREACHED keeps BREACHED with "no data since" the last event, and publishes nothing', () => {
+    const breached = step(initialBreachState(key.sloName, key, T0_MS), evaluation('BREACHED'), T0_MS).state;
+    const { state, transitions } = step(breached, evaluation('UNKNOWN', 'data not fresh: checkout/spans: no events for 900 s, more than 600 s'), T0_MS + MIN);
+    expect(transitions).toEqual([]);
+    expect(state.status).toBe('BREACHED');
+    expect(state.reason).toBe('no data since 2025-03-10T11:45:00.000Z: BREACHED holds until data shows recovery (data not fresh: checkout/spans: no events for 900 s, more than 600 s)');
+  });
+
+  it('after silence the hold starts again only when data shows the condition false', () => {
+    let state = step(initialBreachState(key.sloName, key, T0_MS), evaluation('BREACHED', 'burn', 2 * MIN), T0_MS).state;
+    const statuses = (['OK', 'UNKNOWN', 'UNKNOWN', 'UNKNOWN', 'OK', 'OK', 'OK'] as const).map((s, i) => {
+      state = step(state, evaluation(s, `status ${s}`, 2 * MIN), T0_MS + (i + 1) * MIN).state;
+      return state.status;
+    });
+    // the hold that began at +1 min is not run down by silence; data from +5 min restarts it
+    expect(statuses).toEqual(['BREACHED', 'BREACHED', 'BREACHED', 'BREACHED', 'BREACHED', 'BREACHED', 'RECOVERED']);
+  });
+
+  const fewEvents: { name: string; evaluations: [SloStatus, boolean][]; expected: BreachStatus[] }[] = [
+    { name: 'too few events while BREACHED is data without a firing rule: the breach clears after its hold', evaluations: [['BREACHED', true], ['UNKNOWN', true]], expected: ['BREACHED', 'RECOVERED'] },
+    { name: 'too few events after RECOVERED waits out the quiet period, then UNKNOWN', evaluations: [['BREACHED', true], ['OK', true], ['UNKNOWN', true], ['UNKNOWN', true]], expected: ['BREACHED', 'RECOVERED', 'RECOVERED', 'UNKNOWN'] },
+    { name: 'too few events from OK is UNKNOWN', evaluations: [['OK', true], ['UNKNOWN', true]], expected: ['OK', 'UNKNOWN'] },
+  ];
+  it.each(fewEvents)('$name', ({ evaluations, expected }) => {
+    let state = initialBreachState(key.sloName, key, T0_MS);
+    const statuses = evaluations.map(([s, fresh], i) => {
+      state = step(state, evaluation(s, `status ${s}`, 0, fresh), T0_MS + (i + 1) * MIN, { recoveredQuietPeriodMs: 2 * MIN }).state;
+      return state.status;
+    });
+    expect(statuses).toEqual(expected);
   });
 
   it('explains a held breach in the state and the hold in the clearing transition', () => {

@@ -29,11 +29,23 @@ describe('assessFreshness', () => {
     else expect(result.reason).toBeUndefined();
   });
 
+  it('carries the last event time of the scope, fresh or stale, so a held breach can say since when data is missing', () => {
+    expect(assessFreshness(base, policy, T0_MS).lastEventTimeMs).toBe(T0_MS - 5_000);
+    const silent = assessFreshness({ ...base, lastEventTimeMs: T0_MS - 15 * MIN }, policy, T0_MS);
+    expect(silent).toMatchObject({ fresh: false, lastEventTimeMs: T0_MS - 15 * MIN });
+    expect(combineFreshness([silent, assessFreshness(base, policy, T0_MS)]).lastEventTimeMs).toBe(T0_MS - 5_000);
+  });
+
+  it('names the SLO scope in its reasons when one is given', () => {
+    const silent = assessFreshness({ ...base, scope: 'checkout-availability', lastEventTimeMs: T0_MS - 15 * MIN }, policy, T0_MS);
+    expect(silent.reason).toBe('checkout-availability (checkout/spans): no events for 900 s, more than 600 s');
+  });
+
   it('combines sources: stale when any is, with every reason', () => {
     const fresh = assessFreshness(base, policy, T0_MS);
     const stale = assessFreshness({ service: 'checkout', signal: 'logs' }, policy, T0_MS);
-    expect(combineFreshness([fresh])).toEqual({ fresh: true });
-    expect(combineFreshness([fresh, stale])).toEqual({ fresh: false, reason: 'checkout/logs: no events received' });
+    expect(combineFreshness([fresh])).toEqual({ fresh: true, lastEventTimeMs: T0_MS - 5_000 });
+    expect(combineFreshness([fresh, stale])).toEqual({ fresh: false, reason: 'checkout/logs: no events received', lastEventTimeMs: T0_MS - 5_000 });
     expect(combineFreshness([]).fresh).toBe(false);
   });
 });
