@@ -36,7 +36,7 @@ export async function compressXerialSnappy(data: Buffer): Promise<Buffer> {
 
 /** Decompresses snappy-java framing or a single raw snappy block; throws on corrupt input. */
 export async function decompressKafkaSnappy(data: Buffer): Promise<Buffer> {
-  if (!isXerialFramed(data)) return asBuffer(await uncompress(data));
+  if (!isXerialFramed(data)) return asBuffer(await uncompress(data, { asBuffer: true }));
   const blocks: Buffer[] = [];
   let at = HEADER_BYTES;
   while (at < data.length) {
@@ -49,13 +49,14 @@ export async function decompressKafkaSnappy(data: Buffer): Promise<Buffer> {
     blocks.push(data.subarray(at, at + length));
     at += length;
   }
-  return Buffer.concat((await Promise.all(blocks.map((b) => uncompress(b)))).map(asBuffer));
+  return Buffer.concat((await Promise.all(blocks.map((b) => uncompress(b, { asBuffer: true })))).map(asBuffer));
 }
 
 function isXerialFramed(data: Buffer): boolean {
   return data.length >= HEADER_BYTES && data.subarray(0, MAGIC.length).equals(MAGIC);
 }
 
+/** snappy's `uncompress` is typed `string | Buffer`; with `asBuffer: true` it is a Buffer. */
 function asBuffer(out: string | Buffer): Buffer {
   return typeof out === 'string' ? Buffer.from(out) : out;
 }

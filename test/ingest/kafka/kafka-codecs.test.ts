@@ -58,6 +58,11 @@ describe('Kafka compression codecs plugged into kafkajs', () => {
       expect((await codecFor(id).decompress(compressed)).equals(data)).toBe(true);
     });
 
+    it('round-trips bytes that are not text', async () => {
+      const data = randomBytes(50_000);
+      expect((await codecFor(id).decompress(await codecFor(id).compress({ buffer: data }))).equals(data)).toBe(true);
+    });
+
     it('rejects a corrupt batch with a non-retriable KAFKA_BATCH_UNDECODABLE error naming the codec', async () => {
       const compressed = await codecFor(id).compress({ buffer: records(10_000) });
       compressed.fill(0x5a, 0, 24);
