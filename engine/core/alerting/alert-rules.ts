@@ -151,11 +151,6 @@ export function alertRuleFromSpec(spec: AlertRuleSpec): AlertRule {
   };
 }
 
-/** The rules of an SLO: its own `spec.alerting.rules` when given, else its tier's. */
-export function resolveAlertRules(tier: Tier, alerting?: AlertingSpec): AlertRule[] {
-  return alerting?.rules === undefined ? TIER_ALERT_RULES[tier].map((r) => ({ ...r })) : alerting.rules.map(alertRuleFromSpec);
-}
-
 /** Counts of good/total events over the window of `windowMs` ending now. */
 export type CountsOverWindow = (windowMs: number) => EventCounts;
 

@@ -4,9 +4,9 @@ import {
   alertRuleFromSpec,
   DEFAULT_HOLD_MS,
   DEFAULT_MIN_BAD_EVENTS,
-  resolveAlertRules,
   type AlertRule,
 } from '../alerting/alert-rules.ts';
+import { defaultAlertRules, type DefaultRulesOutcome } from '../alerting/default-alert-rules.ts';
 import { maxBurnRate } from '../budget/burn-rate.ts';
 import { IndicatorSchema, type Indicator } from '../sli/indicator-strategies.ts';
 import { DurationTextSchema, formatDurationMs, parseDurationMs } from '../time/duration.ts';
@@ -113,6 +113,9 @@ export const SloDefinitionSchema = z
     const target = def.spec.objectives[0]?.target;
     const window = def.spec.timeWindow[0];
     const windowMs = window?.isRolling ? parseDurationMs(window.duration) : 31 * 86_400_000;
+    if (target !== undefined && window !== undefined && def.spec.alerting?.rules === undefined) {
+      for (const problem of tierRulesFor(def.spec.tier, target, window).problems) ctx.addIssue({ code: 'custom', ...problem });
+    }
     def.spec.alerting?.rules?.forEach((spec, i) => {
       const r = alertRuleFromSpec(spec);
       if (target !== undefined && r.burnRateThreshold > maxBurnRate(target)) {
@@ -132,6 +135,16 @@ export const SloDefinitionSchema = z
     });
   });
 export type SloDefinition = z.infer<typeof SloDefinitionSchema>;
+
+/** A calendar month is as long as its shortest for the default rules' window check, ms (28 days). */
+const SHORTEST_MONTH_MS = 28 * 86_400_000;
+
+/** The tier's default rules checked against the target and the window (default-alert-rules.ts). */
+function tierRulesFor(tier: Tier, target: number, window: TimeWindow): DefaultRulesOutcome {
+  return window.isRolling
+    ? defaultAlertRules(tier, target, parseDurationMs(window.duration)!, formatDurationMs(parseDurationMs(window.duration)!, { weeks: false }))
+    : defaultAlertRules(tier, target, SHORTEST_MONTH_MS, '1M');
+}
 
 /** Default longest time without progress on a source, ms (10 minutes). */
 export const DEFAULT_MAX_STALENESS_MS = 600_000;
@@ -175,12 +188,20 @@ export interface Slo {
   minEvents: number;
   /** Longest time without progress on a source before UNKNOWN, ms. */
   maxStalenessMs: number;
+  /**
+   * What loading changed about the SLO, one sentence each: default alert rules dropped for
+   * a short SLO window or lowered for a low target (with their detection time for a total
+   * outage). Empty when nothing was changed; the loader logs them.
+   */
+  notes: string[];
 }
 
 /** Builds the runtime SLO from a validated definition (Vector's config → build()). */
 export function buildSlo(def: SloDefinition): Slo {
   const window = def.spec.timeWindow[0]!;
   const objective = def.spec.objectives[0]!;
+  const explicit = def.spec.alerting?.rules;
+  const defaults = explicit === undefined ? tierRulesFor(def.spec.tier, objective.target, window) : undefined;
   return {
     name: def.metadata.name,
     displayName: def.metadata.displayName ?? objective.displayName ?? def.metadata.name,
@@ -192,11 +213,12 @@ export function buildSlo(def: SloDefinition): Slo {
     compliance: window.isRolling
       ? { kind: 'rolling', durationMs: parseDurationMs(window.duration)! }
       : { kind: 'calendarMonth' },
-    alertRules: resolveAlertRules(def.spec.tier, def.spec.alerting),
+    alertRules: explicit === undefined ? defaults!.rules : explicit.map(alertRuleFromSpec),
     holdMs: def.spec.alerting?.holdFor === undefined ? DEFAULT_HOLD_MS : parseDurationMs(def.spec.alerting.holdFor, { allowZero: true })!,
     minBadEvents: def.spec.alerting?.minBadEvents ?? DEFAULT_MIN_BAD_EVENTS,
     minEvents: def.spec.minEvents ?? defaultMinEvents(objective.target),
     maxStalenessMs: def.spec.freshness ? parseDurationMs(def.spec.freshness.maxStaleness)! : DEFAULT_MAX_STALENESS_MS,
+    notes: defaults?.notes ?? [],
   };
 }
 

@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import {
   AlertingSpecSchema,
   evaluateAlertRules,
-  resolveAlertRules,
   TIER_ALERT_RULES,
   WORKBOOK_ALERT_RULES,
   type CountsOverWindow,
 } from '../../../../engine/core/alerting/alert-rules.ts';
 import type { EventCounts } from '../../../../engine/core/window/minute-bucket.ts';
+import { testSlo } from '../fixtures/slo-fixtures.ts';
 
 const HOUR_S = 3600;
 
@@ -97,10 +97,10 @@ describe('multiwindow multi-burn-rate rules', () => {
 
   it('uses an SLO override instead of the tier rules', () => {
     const alerting = AlertingSpecSchema.parse({ rules: [{ severity: 'page', longWindow: '2h', shortWindow: '10m', burnRate: 10 }] });
-    expect(resolveAlertRules('critical', alerting)).toEqual([
+    expect(testSlo({ alerting }).alertRules).toEqual([
       { name: 'page-2h-10m', severity: 'page', longWindowMs: 7_200_000, shortWindowMs: 600_000, burnRateThreshold: 10 },
     ]);
-    expect(resolveAlertRules('critical')).toEqual(WORKBOOK_ALERT_RULES);
+    expect(testSlo().alertRules).toEqual(WORKBOOK_ALERT_RULES);
   });
 
   it('rejects an override whose short window is not shorter than its long window', () => {

@@ -8,7 +8,9 @@ import {
   SloDefinitionSchema,
 } from '../../../../engine/core/slo/slo-definition.ts';
 import { parseSloYaml } from '../../../../engine/adapters/slo-directory-loader.ts';
+import { evaluateSlo } from '../../../../engine/core/slo-evaluator.ts';
 import { T0_MS } from '../fixtures/sli-events.ts';
+import { DAY, emptyStore, fillMinutes, freshAt, MIN, testSlo } from '../fixtures/slo-fixtures.ts';
 
 const valid = () => ({
   apiVersion: 'sluice/v1',
@@ -119,6 +121,77 @@ describe('SLO definition format', () => {
       [1, 'spec: Invalid input:'],
       [2, 'invalid YAML: Nested'],
     ]);
+  });
+});
+
+describe('tier default alert rules checked against the target and the SLO window', () => {
+  /** Minutes from the start of a total outage (after a clean day at 1 000 requests a minute) until the SLO is first BREACHED. */
+  function minutesToBreach(spec: Record<string, unknown>, limitMinutes: number): number | undefined {
+    const slo = testSlo(spec);
+    const store = fillMinutes(emptyStore(), T0_MS - DAY, T0_MS + limitMinutes * MIN, (m) => ({ good: m < T0_MS ? 1000 : 0, total: 1000 }));
+    for (let t = 1; t <= limitMinutes; t++) {
+      const now = T0_MS + t * MIN;
+      if (evaluateSlo({ slo, store, freshness: freshAt(now), nowMs: now }).status === 'BREACHED') return t;
+    }
+    return undefined;
+  }
+
+  it('at a 90 % target a total outage pages after 30 minutes: the unreachable 14.4× page rule is lowered to 5×', () => {
+    expect(minutesToBreach({ objectives: [{ target: 0.9 }] }, 240)).toBe(30);
+  });
+
+  it('at a 90 % target the built SLO lists the adapted rules in its notes with their detection time', () => {
+    const slo = testSlo({ objectives: [{ target: 0.9 }] });
+    expect(slo.alertRules.map((r) => [r.name, r.burnRateThreshold])).toEqual([
+      ['page-1h-5m', 5],
+      ['page-6h-30m', 5],
+      ['ticket-1d-2h', 3],
+      ['ticket-3d-6h', 1],
+    ]);
+    expect(slo.notes).toEqual([
+      'page-1h-5m: burn rate 14.4× is more than half the highest burn rate possible at target 0.9 (10×); lowered to 5×, so a total outage fires it after 30m',
+      'page-6h-30m: burn rate 6× is more than half the highest burn rate possible at target 0.9 (10×); lowered to 5×, so a total outage fires it after 3h',
+    ]);
+  });
+
+  it('at 99.9 % the tier rules are the workbook\'s, unchanged and without notes', () => {
+    const slo = testSlo();
+    expect(slo.alertRules.map((r) => r.burnRateThreshold)).toEqual([14.4, 6, 3, 1]);
+    expect(slo.notes).toEqual([]);
+  });
+
+  it('a 1d SLO drops the 3-day default rule and says so in its notes', () => {
+    const slo = testSlo({ timeWindow: [{ duration: '1d', isRolling: true }] });
+    expect(slo.alertRules.map((r) => r.name)).toEqual(['page-1h-5m', 'page-6h-30m', 'ticket-1d-2h']);
+    expect(slo.notes).toEqual(['ticket-3d-6h dropped: its long window 3d is longer than the 1d SLO window']);
+  });
+
+  const failing: { name: string; spec: Record<string, unknown>; message: string }[] = [
+    {
+      name: 'a target below 0.5 cannot use the tier rules: loading fails naming the target and the tier, asking for spec.alerting',
+      spec: { objectives: [{ target: 0.4 }] },
+      message: "spec.objectives.0.target: 0.4 is too low for the default alert rules of tier critical (spec.tier): the highest burn rate possible is 1.67×, and a default rule is never lowered below 1×; give your own spec.alerting.rules",
+    },
+    {
+      name: 'an SLO window shorter than every default rule\'s long window fails naming the window, asking for spec.alerting',
+      spec: { timeWindow: [{ duration: '30m', isRolling: true }] },
+      message: "spec.timeWindow.0.duration: 30m is shorter than the long window of every default alert rule of tier critical (spec.tier); give your own spec.alerting.rules",
+    },
+  ];
+  it.each(failing)('$name', ({ spec, message }) => {
+    const d = valid();
+    const result = SloDefinitionSchema.safeParse({ ...d, spec: { ...d.spec, ...spec } });
+    expect(result.success).toBe(false);
+    expect(formatIssues(result.error!)).toContain(message);
+  });
+
+  it('rules given in spec.alerting are checked, never adapted (a 1d SLO with a 3d rule is rejected as before)', () => {
+    const d = valid();
+    const result = SloDefinitionSchema.safeParse({
+      ...d,
+      spec: { ...d.spec, timeWindow: [{ duration: '1d', isRolling: true }], alerting: { rules: [{ severity: 'ticket', longWindow: '3d', shortWindow: '6h', burnRate: 1 }] } },
+    });
+    expect(formatIssues(result.error!)).toContain('spec.alerting.rules.0.longWindow: must not be longer than the SLO window (1d)');
   });
 });
 
