@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { estimateRatio, estimateTotal, type Estimate } from '../../engine/core/estimate/weighted-estimate.ts';
+import { estimateSpanSample, type Estimate } from '../../engine/core/estimate/weighted-estimate.ts';
 import { apiError } from './api-error.ts';
 
 export interface SpanEstimateArgs {
@@ -17,21 +17,22 @@ export interface SpanEstimateArgs {
 export const MAX_ESTIMATE_TRACES = 200_000;
 
 /**
- * SQL (as a value, HyperDX-style) for the per-trace sufficient statistics of a drill-down
- * over sampled raw spans: the sampler keeps or drops whole traces, so the Horvitz–Thompson
- * unit is the trace (weight = 1/p of the trace; requests and errors = its server spans).
+ * SQL (as a value, HyperDX-style) for the sufficient statistics of a drill-down over
+ * sampled raw spans: per trace and weight, the server spans and how many failed. Spans of
+ * one trace can carry different weights (errors are kept at a higher rate), so each span
+ * keeps its own 1/p and the trace is only the unit of the variance (estimateSpanSample).
  * Every value is a server-side parameter.
  */
 export function spanEstimateQuery(args: SpanEstimateArgs): { sql: string; params: Record<string, unknown> } {
   return {
-    sql: `SELECT any(sample_weight) AS weight, count() AS requests, countIf(status = 'error' OR http_status_code >= 500) AS errors
+    sql: `SELECT trace_id, sample_weight AS weight, count() AS spans, countIf(status = 'error' OR http_status_code >= 500) AS errors
           FROM spans_raw
           WHERE service = {service:String} AND environment = {environment:String}
             AND start_time >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND start_time < fromUnixTimestamp64Milli({to:Int64}, 'UTC')
             AND kind IN ('server', 'consumer')
             AND ({route:Nullable(String)} IS NULL OR route = {route:Nullable(String)})
             AND ({version:Nullable(String)} IS NULL OR version = {version:Nullable(String)})
-          GROUP BY trace_id
+          GROUP BY trace_id, sample_weight
           LIMIT {limit:UInt32}`,
     params: {
       service: args.service,
@@ -52,17 +53,12 @@ export async function resolveSpanEstimate(client: ClickHouseClient, args: SpanEs
   if (!(args.to > args.from)) throw apiError('BAD_USER_INPUT', '`to` must be after `from`', { argument: 'to' });
   const { sql, params } = spanEstimateQuery(args);
   const result = await client.query({ query: sql, query_params: params, format: 'JSONEachRow' });
-  const traces = (await result.json<{ weight: number; requests: number | string; errors: number | string }>()).map((r) => ({
-    weight: Number(r.weight), requests: Number(r.requests), errors: Number(r.errors),
+  const groups = (await result.json<{ trace_id: string; weight: number; spans: number | string; errors: number | string }>()).map((r) => ({
+    traceId: r.trace_id, weight: Number(r.weight), spans: Number(r.spans), errors: Number(r.errors),
   }));
-  if (traces.length > MAX_ESTIMATE_TRACES) {
+  if (groups.length > MAX_ESTIMATE_TRACES) {
     throw apiError('BAD_USER_INPUT', `more than ${MAX_ESTIMATE_TRACES} sampled traces in the range: narrow it (from/to, route, version)`, { argument: 'from' });
   }
-  return {
-    requests: view(estimateTotal(traces.map((t) => ({ weight: t.weight, value: t.requests })))),
-    errors: view(estimateTotal(traces.map((t) => ({ weight: t.weight, value: t.errors })))),
-    errorRatio: view(estimateRatio(traces.map((t) => ({ weight: t.weight, numerator: t.errors, denominator: t.requests })))),
-    sampledTraces: traces.length,
-    exact: traces.every((t) => t.weight === 1),
-  };
+  const e = estimateSpanSample(groups);
+  return { requests: view(e.requests), errors: view(e.errors), errorRatio: view(e.errorRatio), sampledTraces: e.sampledTraces, exact: e.exact };
 }
