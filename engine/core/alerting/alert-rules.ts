@@ -103,7 +103,7 @@ export type AlertRuleSpec = z.infer<typeof AlertRuleSpecSchema>;
  * `spec.alerting.minBadEvents`). Below it the count is within Poisson noise of what a
  * service meeting its target produces: at the traffic where a rule's threshold is exactly
  * 5 bad events, a service burning at exactly 1× (meeting its target) reaches the threshold
- * by chance with probability P(Poisson(5 / b) ≥ 5) — 0.005 % for the 14.4× page rule and
+ * by chance with probability P(Poisson(5 / b) ≥ 5) — 0.003 % for the 14.4× page rule and
  * 0.17 % for the 6× one; with more traffic the ratio threshold needs more bad events and
  * the chance only falls. Without the floor, one failure among 15 requests (66× at 99.9 %)
  * pages, which is the workbook's "low-traffic services" problem (ch. 5). See
