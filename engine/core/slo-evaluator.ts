@@ -44,7 +44,7 @@ export interface SloEvaluation {
   sloName: string;
   /** The keys summed: the SLO's service and environment, and a version when given. */
   selector: BucketSelector;
-  /** Evaluation time, epoch ms. */
+  /** Evaluation time: the minute boundary M every window ends at, epoch ms (stamp transitions with it). */
   atMs: number;
   /** Target, ratio 0–1 exclusive. */
   target: number;

@@ -226,7 +226,10 @@ export function step(
     } else if (known === 'WARNING' || known === 'BREACHED') {
       to = 'RECOVERED';
       recoveredAtMs = nowMs;
-      reason = `recovered: no alert rule fired and the error budget was not exhausted for ${holdText} (hold) (was ${known})`;
+      reason =
+        holdMs === 0
+          ? `recovered: no alert rule fires and the error budget is not exhausted (was ${known})`
+          : `recovered: no alert rule fired and the error budget was not exhausted for ${holdText} (hold) (was ${known})`;
     } else if (known === 'RECOVERED' && recoveredAtMs !== undefined && nowMs - recoveredAtMs < quietMs) {
       to = 'RECOVERED';
       reason = `recovered, quiet for ${Math.round((nowMs - recoveredAtMs) / 1000)} s of ${Math.round(quietMs / 1000)} s`;
