@@ -1,12 +1,16 @@
 import { z } from 'zod';
-import { AttributesSchema, keepUnknownFieldsAsAttributes } from './attributes.ts';
+import { AttributesSchema } from './attributes.ts';
 import { DurationMsSchema, EnvironmentSchema, EpochMsSchema, NameSchema, VersionSchema } from './common.ts';
+import { eventContract } from './event-contract.ts';
+
+/** Longest `failedStep` stored, characters; a longer one is cut with a marker (storage-truncation.ts). */
+export const FAILED_STEP_MAX_CHARS = 256;
 
 /**
  * Synthetic check result, contract v1 (topic `sluice.checks.v1`): one run of a scripted
  * probe (`checkId`) that exercises a user `journey` from a `location`.
  */
-export const CheckResultV1Schema = keepUnknownFieldsAsAttributes({
+export const CheckResultV1Schema = eventContract({
   checkId: NameSchema,
   service: NameSchema,
   environment: EnvironmentSchema,
@@ -18,8 +22,8 @@ export const CheckResultV1Schema = keepUnknownFieldsAsAttributes({
   success: z.boolean(),
   /** Run duration in ms. */
   durationMs: DurationMsSchema,
-  /** Name of the step that failed, when `success` is false. */
-  failedStep: z.string().max(256).optional(),
+  /** Name of the step that failed, when `success` is false; cut past 256 characters. */
+  failedStep: z.string().optional(),
   attributes: AttributesSchema.default({}),
-});
+}, { failedStep: FAILED_STEP_MAX_CHARS });
 export type CheckResultV1 = z.infer<typeof CheckResultV1Schema>;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { AttributesSchema, keepUnknownFieldsAsAttributes } from './attributes.ts';
+import { AttributesSchema } from './attributes.ts';
 import { EnvironmentSchema, EpochMsSchema, NameSchema } from './common.ts';
+import { eventContract } from './event-contract.ts';
 
 export const DeployStatusSchema = z.enum(['succeeded', 'failed', 'rolled_back']);
 export const DeployStrategySchema = z.enum(['rolling', 'canary', 'blue-green']);
@@ -10,7 +11,7 @@ export const DeployStrategySchema = z.enum(['rolling', 'canary', 'blue-green']);
  * reaching an environment. Feeds DORA metrics (lead time from `commitTimeMs`, change
  * failure rate from `status` and linked incidents) and release gates.
  */
-export const DeployV1Schema = keepUnknownFieldsAsAttributes({
+export const DeployV1Schema = eventContract({
   deployId: NameSchema,
   service: NameSchema,
   environment: EnvironmentSchema,
@@ -27,7 +28,7 @@ export const DeployV1Schema = keepUnknownFieldsAsAttributes({
   emergency: z.boolean().default(false),
   changeTicket: z.string().max(256).optional(),
   attributes: AttributesSchema.default({}),
-}).refine((d) => d.finishedAtMs === undefined || d.finishedAtMs >= d.startedAtMs, {
+}, {}).refine((d) => d.finishedAtMs === undefined || d.finishedAtMs >= d.startedAtMs, {
   path: ['finishedAtMs'],
   message: 'must not be before startedAtMs',
 });

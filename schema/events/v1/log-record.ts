@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { AttributesSchema, keepUnknownFieldsAsAttributes } from './attributes.ts';
+import { AttributesSchema } from './attributes.ts';
 import { EnvironmentSchema, EpochMsSchema, NameSchema, SpanIdSchema, TraceIdSchema, VersionSchema } from './common.ts';
+import { eventContract } from './event-contract.ts';
 
 /**
  * OpenTelemetry severity numbers (logs data model): TRACE 1–4, DEBUG 5–8, INFO 9–12,
@@ -39,11 +40,14 @@ export function severityTextOf(num: number): string {
   return text;
 }
 
+/** Longest `body` stored, characters (64 Ki); a longer body is cut with a marker (storage-truncation.ts). */
+export const LOG_BODY_MAX_CHARS = 65_536;
+
 /**
  * sluice log record event, contract v1 (topic `sluice.logs.v1`). Give `severityNumber`,
  * `severityText` or both; the missing one is derived.
  */
-export const LogRecordV1Schema = keepUnknownFieldsAsAttributes({
+export const LogRecordV1Schema = eventContract({
   service: NameSchema,
   environment: EnvironmentSchema,
   version: VersionSchema,
@@ -51,11 +55,12 @@ export const LogRecordV1Schema = keepUnknownFieldsAsAttributes({
   timestampMs: EpochMsSchema,
   severityNumber: z.number().int().min(0).max(24).optional(),
   severityText: z.string().max(64).optional(),
-  body: z.string().max(65_536).default(''),
+  /** Cut past 65,536 characters. */
+  body: z.string().default(''),
   traceId: TraceIdSchema.optional(),
   spanId: SpanIdSchema.optional(),
   attributes: AttributesSchema.default({}),
-}).transform((record, ctx) => {
+}, { body: LOG_BODY_MAX_CHARS }).transform((record, ctx) => {
   let severityNumber = record.severityNumber;
   if (severityNumber === undefined && record.severityText !== undefined) {
     severityNumber = severityNumberOf(record.severityText);

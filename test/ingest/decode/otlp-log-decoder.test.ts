@@ -73,10 +73,18 @@ for (const suite of suites) {
     });
 
     it('rejects a record that fails the contract as schema_violation', async () => {
-      const records = await sdkLogRecords(CHECKOUT, [{ body: 'x'.repeat(70_000), timeNs: 0 }, { body: 'fine', timeNs: 0 }]);
+      const records = await sdkLogRecords(CHECKOUT, [{ body: 'x', severityNumber: 30, timeNs: 0 }, { body: 'fine', timeNs: 0 }]);
       const items = decode(records);
       expect(items.map((i) => (i.ok ? 'ok' : i.reason))).toEqual(['schema_violation', 'ok']);
-      expect(items[0]).toMatchObject({ detail: expect.stringContaining('body') });
+      expect(items[0]).toMatchObject({ detail: expect.stringContaining('severityNumber') });
+    });
+
+    it('accepts a record whose body is over 64 KiB, cut with a marker and reported', async () => {
+      const records = await sdkLogRecords(CHECKOUT, [{ body: 'x'.repeat(70_000), severityNumber: 17, timeNs: 0 }]);
+      const [event] = logsOf(decode(records));
+      expect(event).toMatchObject({ severityText: 'ERROR', truncated: ['body'] });
+      expect(event!.body).toHaveLength(65_536);
+      expect(event!.body.endsWith('…[truncated from 70000 chars]')).toBe(true);
     });
 
     it('rejects a whole message that does not decode', () => {

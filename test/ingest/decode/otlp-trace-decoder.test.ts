@@ -103,6 +103,25 @@ for (const suite of suites) {
       expect(events[2]!.attributes).toMatchObject({ 'peer.service': 'kafka' });
     });
 
+    it('counts an error span whose status code is 0 (unset): no httpStatusCode, status error', async () => {
+      const spans = await sdkSpans(CHECKOUT, [
+        { name: 'POST /pay', kind: SpanKind.SERVER, endNs: 1_000, status: { code: SpanStatusCode.ERROR }, attributes: { 'http.response.status_code': 0 } },
+      ]);
+      const items = await decode(spans);
+      expect(items).toMatchObject([{ ok: true, value: { event: { status: 'error' } } }]);
+      expect(spansOf(items)[0]!.httpStatusCode).toBeUndefined();
+    });
+
+    it('accepts a span whose name and route are over 1,024 characters, cut with a marker and reported', async () => {
+      const spans = await sdkSpans(CHECKOUT, [
+        { name: 'n'.repeat(5_000), kind: SpanKind.SERVER, endNs: 1_000, status: { code: SpanStatusCode.ERROR }, attributes: { 'http.route': `/${'r'.repeat(2_000)}` } },
+      ]);
+      const [event] = spansOf(await decode(spans));
+      expect(event).toMatchObject({ status: 'error', truncated: ['operation', 'route'] });
+      expect(event!.operation).toMatch(/^n+…\[truncated from 5000 chars\]$/);
+      expect(event!.route).toMatch(/…\[truncated from 2001 chars\]$/);
+    });
+
     it('rejects a span whose resource has no service.name alone, with its own bytes', async () => {
       const good = await sdkSpans(CHECKOUT, [{ name: 'a', kind: SpanKind.SERVER, endNs: 1_000 }, { name: 'b', kind: SpanKind.SERVER, endNs: 1_000 }]);
       const orphan = await sdkSpans({ 'deployment.environment.name': 'staging' }, [{ name: 'nameless', kind: SpanKind.SERVER, endNs: 1_000 }]);
