@@ -1,5 +1,6 @@
-import { attributeValue, formatIssues } from '../../../schema/events/v1/attributes.ts';
+import { attributeValue } from '../../../schema/events/v1/attributes.ts';
 import { LogRecordV1Schema, type LogRecordV1 } from '../../../schema/events/v1/log-record.ts';
+import { contractRejection } from '../contract-rejection.ts';
 import { collectAttributes, plainValue } from './otlp-attributes.ts';
 import type { OtlpItemResult } from './otlp-item-result.ts';
 import type { OtlpAnyValue, OtlpLogRecord } from './otlp-request.ts';
@@ -22,9 +23,9 @@ function severityNumber(value: number | string | undefined): number | undefined 
   return base[match[1]!]! + (match[2] ? Number(match[2]) - 1 : 0);
 }
 
-/** A log body: a string as-is, any other value (map, array, number…) as its JSON text. */
+/** A log body: a string as-is, any other value (map, array, number…) as its JSON text; NaN as `NaN`. */
 function bodyText(body: OtlpAnyValue | undefined): string {
-  if (body === undefined || body === null) return '';
+  if (body === undefined || body === null || typeof body !== 'object') return '';
   if (typeof body.stringValue === 'string') return body.stringValue;
   const value = plainValue(body);
   return value === null ? '' : attributeValue(value);
@@ -62,6 +63,6 @@ export function mapOtlpLogRecord(record: OtlpLogRecord, origin: OtlpOrigin): Otl
     attributes,
   };
   const parsed = LogRecordV1Schema.safeParse(candidate);
-  if (!parsed.success) return { ok: false, reason: 'schema_violation', detail: formatIssues(parsed.error) };
+  if (!parsed.success) return { ok: false, ...contractRejection(parsed.error) };
   return { ok: true, event: parsed.data };
 }

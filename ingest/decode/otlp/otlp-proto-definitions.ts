@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type { OtlpProtobufCodec } from './otlp-protobuf-codec.ts';
-import { createProtobufjsOtlpCodec, type ProtobufjsMessageType } from './protobufjs-otlp-codec.ts';
+import { createProtobufjsOtlpCodec, type ProtobufjsMessageType, type ProtobufjsReaderClass } from './protobufjs-otlp-codec.ts';
 
 /**
  * The OTLP protobuf codec over OpenTelemetry's own generated code for the
@@ -16,15 +16,18 @@ let codec: OtlpProtobufCodec | undefined;
 export function otlpProtobufCodec(): OtlpProtobufCodec {
   if (codec) return codec;
   type Collector = Record<'trace' | 'logs', { v1: Record<string, ProtobufjsMessageType> }>;
-  const root = createRequire(import.meta.url)('otlp-transformer-protos/build/src/generated/root.js') as {
-    opentelemetry: { proto: { collector: Collector } };
-  };
+  const rootPath = createRequire(import.meta.url).resolve('otlp-transformer-protos/build/src/generated/root.js');
+  const fromRoot = createRequire(rootPath);
+  const root = fromRoot(rootPath) as { opentelemetry: { proto: { collector: Collector } } };
+  // the runtime root.js itself requires, so that its `instanceof Reader` checks hold
+  const { BufferReader } = fromRoot('protobufjs/minimal') as { BufferReader: ProtobufjsReaderClass };
   const { trace, logs } = root.opentelemetry.proto.collector;
   codec = createProtobufjsOtlpCodec({
     traceRequest: trace.v1.ExportTraceServiceRequest!,
     traceResponse: trace.v1.ExportTraceServiceResponse!,
     logsRequest: logs.v1.ExportLogsServiceRequest!,
     logsResponse: logs.v1.ExportLogsServiceResponse!,
+    reader: BufferReader,
   });
   return codec;
 }

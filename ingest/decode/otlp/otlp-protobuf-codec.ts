@@ -25,7 +25,9 @@ export interface OtlpRpcStatus {
  *
  * Decoding returns the request in its OTLP/JSON form (ids as lower-case hex, int64 as
  * decimal strings, enums as numbers) so that one mapper serves both encodings; it throws
- * when the bytes are not the message.
+ * when the bytes are not the message. A string field whose bytes are not UTF-8 is returned
+ * with each invalid byte as a lone surrogate U+DC80–U+DCFF (never as U+FFFD), so that its
+ * item is rejected as `invalid_utf8`.
  */
 export interface OtlpProtobufCodec {
   decodeTraceRequest(bytes: Uint8Array): OtlpTraceRequest;

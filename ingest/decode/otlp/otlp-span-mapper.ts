@@ -1,5 +1,5 @@
-import { formatIssues } from '../../../schema/events/v1/attributes.ts';
 import { SpanV1Schema, type SpanKind, type SpanV1 } from '../../../schema/events/v1/span.ts';
+import { contractRejection } from '../contract-rejection.ts';
 import { collectAttributes, findAttribute, findString, integerValue } from './otlp-attributes.ts';
 import type { OtlpItemResult } from './otlp-item-result.ts';
 import type { OtlpSpan } from './otlp-request.ts';
@@ -40,8 +40,9 @@ export function mapOtlpSpan(span: OtlpSpan, origin: OtlpOrigin): OtlpItemResult<
   if (start === undefined) return { ok: false, reason: 'invalid_otlp', detail: 'startTimeUnixNano: missing or not unix nanoseconds' };
   if (end === undefined) return { ok: false, reason: 'invalid_otlp', detail: 'endTimeUnixNano: missing or not unix nanoseconds' };
 
-  const kind = KINDS[String(span.kind ?? 0)];
-  if (kind === undefined) return { ok: false, reason: 'invalid_otlp', detail: `kind: unknown span kind ${JSON.stringify(span.kind)}` };
+  const kindKey = String(span.kind ?? 0);
+  const kind = Object.hasOwn(KINDS, kindKey) ? KINDS[kindKey] : undefined;
+  if (kind === undefined) return { ok: false, reason: 'invalid_otlp', detail: `kind: unknown span kind ${JSON.stringify(span.kind).slice(0, 100)}` };
 
   const attributes: Record<string, string> = { ...origin.attributes };
   collectAttributes(attributes, span.attributes, kind === 'client' ? MAPPED_CLIENT_SPAN_KEYS : MAPPED_SPAN_KEYS);
@@ -67,6 +68,6 @@ export function mapOtlpSpan(span: OtlpSpan, origin: OtlpOrigin): OtlpItemResult<
     attributes,
   };
   const parsed = SpanV1Schema.safeParse(candidate);
-  if (!parsed.success) return { ok: false, reason: 'schema_violation', detail: formatIssues(parsed.error) };
+  if (!parsed.success) return { ok: false, ...contractRejection(parsed.error) };
   return { ok: true, event: parsed.data };
 }

@@ -1,3 +1,4 @@
+import { decodeUtf8Escaping } from '../strict-utf8.ts';
 import type { OtlpExportResponse, OtlpProtobufCodec, OtlpRpcStatus } from './otlp-protobuf-codec.ts';
 import type { OtlpLogsRequest, OtlpTraceRequest } from './otlp-request.ts';
 
@@ -8,11 +9,23 @@ import type { OtlpLogsRequest, OtlpTraceRequest } from './otlp-request.ts';
  * Typed structurally, so this file does not import protobufjs.
  */
 export interface ProtobufjsMessageType {
-  decode(bytes: Uint8Array): object;
+  decode(input: Uint8Array | ProtobufjsReader): object;
   toObject(message: object, options: ProtobufjsConversionOptions): Record<string, unknown>;
   fromObject(object: Record<string, unknown>): object;
   encode(message: object): { finish(): Uint8Array };
 }
+
+/**
+ * What sluice uses of a protobufjs `Reader`: generated `decode` functions read every string
+ * field through `string()` and pass the reader on to nested messages.
+ */
+export interface ProtobufjsReader {
+  bytes(): Uint8Array;
+  string(): string;
+}
+
+/** protobufjs' `BufferReader` (Node): the reader class sluice extends. */
+export type ProtobufjsReaderClass = new (buffer: Buffer) => ProtobufjsReader;
 
 /** protobufjs `IConversionOptions`: the constructor of the wanted JS type per field kind. */
 export interface ProtobufjsConversionOptions {
@@ -35,6 +48,21 @@ export interface OtlpProtobufjsTypes {
   logsResponse: ProtobufjsMessageType;
   /** google.rpc.Status; without it error bodies are empty (an all-default Status). */
   status?: ProtobufjsMessageType;
+  /** The `BufferReader` of the same protobufjs runtime as the types (generated code checks `instanceof Reader`). */
+  reader: ProtobufjsReaderClass;
+}
+
+/**
+ * A reader whose string fields are never rewritten: protobufjs replaces invalid UTF-8 with
+ * U+FFFD; this reader keeps each invalid byte as a lone surrogate (strict-utf8.ts), so the
+ * batch walker rejects that item alone as `invalid_utf8`, as every decoder does.
+ */
+function strictUtf8Reader(Base: ProtobufjsReaderClass): ProtobufjsReaderClass {
+  return class StrictUtf8Reader extends Base {
+    override string(): string {
+      return decodeUtf8Escaping(this.bytes());
+    }
+  };
 }
 
 /** int64 as decimal strings, enums as numbers, bytes as base64: the OTLP/JSON conventions. */
@@ -61,9 +89,11 @@ function* children(parents: unknown, key: string): Generator<Record<string, unkn
 export function createProtobufjsOtlpCodec(types: OtlpProtobufjsTypes): OtlpProtobufCodec {
   const encode = (type: ProtobufjsMessageType, value: object): Uint8Array =>
     type.encode(type.fromObject(value as Record<string, unknown>)).finish();
+  const Reader = strictUtf8Reader(types.reader);
+  const reader = (bytes: Uint8Array) => new Reader(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   return {
     decodeTraceRequest(bytes: Uint8Array): OtlpTraceRequest {
-      const request = types.traceRequest.toObject(types.traceRequest.decode(bytes), AS_OTLP_JSON);
+      const request = types.traceRequest.toObject(types.traceRequest.decode(reader(bytes)), AS_OTLP_JSON);
       for (const scopeSpans of children(request.resourceSpans, 'scopeSpans')) {
         for (const span of children([scopeSpans], 'spans')) {
           hexIds(span);
@@ -73,7 +103,7 @@ export function createProtobufjsOtlpCodec(types: OtlpProtobufjsTypes): OtlpProto
       return request as OtlpTraceRequest;
     },
     decodeLogsRequest(bytes: Uint8Array): OtlpLogsRequest {
-      const request = types.logsRequest.toObject(types.logsRequest.decode(bytes), AS_OTLP_JSON);
+      const request = types.logsRequest.toObject(types.logsRequest.decode(reader(bytes)), AS_OTLP_JSON);
       for (const scopeLogs of children(request.resourceLogs, 'scopeLogs')) {
         for (const record of children([scopeLogs], 'logRecords')) hexIds(record);
       }

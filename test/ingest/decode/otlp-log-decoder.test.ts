@@ -87,6 +87,11 @@ for (const suite of suites) {
       expect(event!.body.endsWith('…[truncated from 70000 chars]')).toBe(true);
     });
 
+    it('keeps a NaN body as its text', async () => {
+      const [event] = logsOf(decode(await sdkLogRecords(CHECKOUT, [{ body: Number.NaN, timeNs: 0 }])));
+      expect(event!.body).toBe(suite.encoding === 'otlp_proto' ? 'NaN' : '');
+    });
+
     it('rejects a whole message that does not decode', () => {
       const bytes = suite.encoding === 'otlp_json' ? new TextEncoder().encode('not json') : Uint8Array.of(0x0a, 0x05, 0x01);
       expect(decoder.decode(bytes)).toEqual([

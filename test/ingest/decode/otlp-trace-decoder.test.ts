@@ -157,8 +157,12 @@ for (const suite of suites) {
       ]);
     });
 
-    it('decodes an empty request to no items', () => {
-      expect(decoder.decode(suite.serialize([]))).toEqual([]);
+    it('decodes a request with no spans to no items; one of zero bytes (protobuf) is empty_message', () => {
+      const bytes = suite.serialize([]);
+      expect(decoder.decode(bytes)).toEqual(bytes.byteLength === 0 ? [expect.objectContaining({ reason: 'empty_message' })] : []);
+      expect(decoder.decode(new TextEncoder().encode('{"resourceSpans":[]}'.slice(0, suite.encoding === 'otlp_json' ? undefined : 0)))).toEqual(
+        suite.encoding === 'otlp_json' ? [] : [expect.objectContaining({ reason: 'empty_message' })],
+      );
     });
   });
 }
@@ -192,6 +196,18 @@ describe('OtlpTraceDecoder (otlp_json, OTLP/JSON variants other producers write)
     expect(item).toMatchObject({ ok: true, value: { signal: 'spans', event: expected } });
   });
 
+  it('keeps NaN and ±Infinity doubles as their text, also inside arrays and kvlists', () => {
+    const attributes = [
+      { key: 'nan', value: { doubleValue: 'NaN' } },
+      { key: 'inf', value: { doubleValue: 'Infinity' } },
+      { key: 'ninf', value: { doubleValue: '-Infinity' } },
+      { key: 'list', value: { arrayValue: { values: [{ doubleValue: 'NaN' }, { doubleValue: 1.5 }] } } },
+      { key: 'map', value: { kvlistValue: { values: [{ key: 'x', value: { doubleValue: '-Infinity' } }] } } },
+    ];
+    const [item] = decoder.decode(request({ ...span, attributes }));
+    expect(item!.ok && item!.value.event.attributes).toEqual({ nan: 'NaN', inf: 'Infinity', ninf: '-Infinity', list: '["NaN",1.5]', map: '{"x":"-Infinity"}' });
+  });
+
   it('keeps int64 digits and stringifies structured attribute values', () => {
     const [item] = decoder.decode(request(span));
     expect(item!.ok && item!.value.event.attributes).toEqual({ big: '9007199254740993', ratio: '0.25', labels: '{"a":"x"}' });
@@ -211,9 +227,9 @@ describe('OtlpTraceDecoder (otlp_json, OTLP/JSON variants other producers write)
   it.each([
     ['an array', '[]', 'not_an_object'],
     ['resourceSpans that is not a list', '{"resourceSpans": {}}', 'invalid_otlp'],
-    ['bytes that are not UTF-8', '\uFFFD', 'invalid_json'],
+    ['bytes that are not UTF-8', '\uFFFD', 'invalid_utf8'],
   ])('rejects a message that is %s as a whole', (_name, text, reason) => {
-    const bytes = reason === 'invalid_json' ? Uint8Array.of(0xc3, 0x28) : new TextEncoder().encode(text);
+    const bytes = reason === 'invalid_utf8' ? Uint8Array.of(0xc3, 0x28) : new TextEncoder().encode(text);
     expect(decoder.decode(bytes)).toEqual([{ ok: false, signal: 'spans', reason, detail: expect.any(String), raw: bytes }]);
   });
 });
