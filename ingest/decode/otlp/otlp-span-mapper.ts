@@ -9,8 +9,11 @@ import { nanosDurationMs, nanosToEpochMs, unixNanos } from './otlp-unix-nanos.ts
 /** `http.response.status_code` (semantic conventions ≥ 1.21), then the older `http.status_code`. */
 export const HTTP_STATUS_KEYS = ['http.response.status_code', 'http.status_code'] as const;
 export const HTTP_ROUTE_KEY = 'http.route';
-/** Dependency name of a client span: `peer.service`, else `server.address`. */
-export const PEER_SERVICE_KEYS = ['peer.service', 'server.address'] as const;
+/**
+ * Dependency name of a client span, in order of preference: `service.peer.name` (current
+ * semantic conventions), `peer.service` (its deprecated name), else `server.address`.
+ */
+export const PEER_SERVICE_KEYS = ['service.peer.name', 'peer.service', 'server.address'] as const;
 
 /** OTLP SpanKind numbers (trace.proto) to sluice kinds; UNSPECIFIED (0) counts as internal. */
 const KINDS: Record<string, SpanKind> = {
@@ -23,7 +26,8 @@ const KINDS: Record<string, SpanKind> = {
 const STATUS_ERROR = new Set<unknown>([2, '2', 'STATUS_CODE_ERROR']);
 
 const MAPPED_SPAN_KEYS: ReadonlySet<string> = new Set([...HTTP_STATUS_KEYS, HTTP_ROUTE_KEY]);
-const MAPPED_CLIENT_SPAN_KEYS: ReadonlySet<string> = new Set([...MAPPED_SPAN_KEYS, 'peer.service']);
+/** `server.address` stays an attribute: it names a host, not only the dependency. */
+const MAPPED_CLIENT_SPAN_KEYS: ReadonlySet<string> = new Set([...MAPPED_SPAN_KEYS, 'service.peer.name', 'peer.service']);
 
 /**
  * Maps one OTLP span (with what it inherits from its resource and scope) to a `SpanV1`,

@@ -85,22 +85,26 @@ for (const suite of suites) {
       expect(event!.attributes).not.toHaveProperty('http.status_code');
     });
 
-    it('maps client spans to dependencies: peer.service, else server.address', async () => {
+    it('maps client spans to dependencies: service.peer.name, else peer.service, else server.address', async () => {
       const spans = await sdkSpans(CHECKOUT, [
+        { name: 'pay', kind: SpanKind.CLIENT, endNs: 1_000, attributes: { 'service.peer.name': 'payments-v2', 'peer.service': 'payments', 'server.address': 'payments.internal' } },
         { name: 'charge', kind: SpanKind.CLIENT, endNs: 1_000, attributes: { 'peer.service': 'payments', 'server.address': 'payments.internal' } },
         { name: 'GET', kind: SpanKind.CLIENT, endNs: 1_000, attributes: { 'server.address': 'inventory.internal' } },
-        { name: 'publish', kind: SpanKind.PRODUCER, endNs: 1_000, attributes: { 'peer.service': 'kafka' } },
+        { name: 'publish', kind: SpanKind.PRODUCER, endNs: 1_000, attributes: { 'peer.service': 'kafka', 'service.peer.name': 'kafka' } },
         { name: 'consume', kind: SpanKind.CONSUMER, endNs: 1_000 },
       ]);
       const events = spansOf(await decode(spans));
       expect(events.map((e) => [e.kind, e.peerService])).toEqual([
+        ['client', 'payments-v2'],
         ['client', 'payments'],
         ['client', 'inventory.internal'],
         ['producer', undefined],
         ['consumer', undefined],
       ]);
       expect(events[0]!.attributes).toMatchObject({ 'server.address': 'payments.internal' });
-      expect(events[2]!.attributes).toMatchObject({ 'peer.service': 'kafka' });
+      expect(events[0]!.attributes).not.toHaveProperty('service.peer.name');
+      expect(events[0]!.attributes).not.toHaveProperty('peer.service');
+      expect(events[3]!.attributes).toMatchObject({ 'peer.service': 'kafka', 'service.peer.name': 'kafka' });
     });
 
     it('counts an error span whose status code is 0 (unset): no httpStatusCode, status error', async () => {
