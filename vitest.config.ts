@@ -25,7 +25,7 @@ export default defineConfig({
           globalSetup: ['test/setup/services.global.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
-          // one shared embedded ClickHouse (≈1.8 GiB cap) and one broker on 2 cores
+          // one shared ClickHouse (`sluice clickhouse` child process) and one broker on 2 cores
           fileParallelism: false,
         },
       },

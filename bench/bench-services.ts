@@ -1,12 +1,16 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { connectClickHouse, type ClickHouseClient } from '../platform/clickhouse/clickhouse-connection.ts';
-import { startEmbeddedClickHouse } from '../platform/clickhouse/embedded-clickhouse-server.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { openEmbeddedStore, type EmbeddedStore } from '../platform/clickhouse/embedded-store.ts';
 import { migrate } from '../platform/clickhouse/migrations.ts';
 
 /**
  * Services for benchmarks: the broker named by KAFKA_BROKERS (start one with
- * `bash scripts/kafka-start.sh`), and ClickHouse from CLICKHOUSE_URL or, when unset, an
- * embedded chdb-wasm endpoint started in this process.
+ * `bash scripts/kafka-start.sh`), and ClickHouse from CLICKHOUSE_URL (+ CLICKHOUSE_PASSWORD)
+ * or, when unset, the embedded native engine on a temporary data directory in this
+ * process, used in-process as `sluice start` uses it.
  */
 export async function benchServices(name: string): Promise<{ kafka: Kafka; brokers: string[]; clickhouse: ClickHouseClient; clickhouseMode: string; close(): Promise<void> }> {
   const brokersEnv = process.env.KAFKA_BROKERS;
@@ -15,22 +19,28 @@ export async function benchServices(name: string): Promise<{ kafka: Kafka; broke
     process.exit(2);
   }
   const brokers = brokersEnv.split(',');
-  let url = process.env.CLICKHOUSE_URL;
-  let embedded: Awaited<ReturnType<typeof startEmbeddedClickHouse>> | undefined;
-  if (!url) {
-    embedded = await startEmbeddedClickHouse({ port: 0 });
-    url = embedded.url;
+  const url = process.env.CLICKHOUSE_URL;
+  let embedded: EmbeddedStore | undefined;
+  let dataDir: string | undefined;
+  const database = `bench_${name}_${Date.now().toString(36)}`;
+  let clickhouse: ClickHouseClient;
+  if (url) {
+    clickhouse = await connectClickHouse({ url, password: process.env.CLICKHOUSE_PASSWORD ?? '', database });
+  } else {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'sluice-bench-'));
+    embedded = await openEmbeddedStore({ dataDir, port: 0 });
+    clickhouse = await connectClickHouse({ engine: embedded.engine, database });
   }
-  const clickhouse = await connectClickHouse({ url, database: `bench_${name}_${Date.now().toString(36)}` });
   await migrate(clickhouse);
   return {
     kafka: new Kafka({ clientId: `bench-${name}`, brokers, logLevel: logLevel.ERROR }),
     brokers,
     clickhouse,
-    clickhouseMode: embedded ? 'embedded chdb-wasm' : url,
+    clickhouseMode: embedded ? `embedded native chDB ${embedded.engine.version}, in-process` : url!,
     async close() {
       await clickhouse.close();
       await embedded?.close();
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

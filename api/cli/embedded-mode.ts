@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import { connectClickHouse } from '../../platform/clickhouse/clickhouse-connection.ts';
-import { startEmbeddedClickHouse } from '../../platform/clickhouse/embedded-clickhouse-server.ts';
+import { connectClickHouse, type ClickHouseClient } from '../../platform/clickhouse/clickhouse-connection.ts';
+import { defaultDataDir, openEmbeddedStore } from '../../platform/clickhouse/embedded-store.ts';
 import { migrate } from '../../platform/clickhouse/migrations.ts';
 import type { SluiceConfig } from '../../platform/config/sluice-config.ts';
 import { errorMessage } from '../../platform/errors/sluice-error.ts';
@@ -23,44 +23,35 @@ import { SLUICE_VERSION } from './package-version.ts';
 
 /**
  * `sluice start`: everything in one process, no external services. ClickHouse is the
- * embedded chdb-wasm endpoint (or CLICKHOUSE_URL when set); events arrive over HTTP
+ * embedded native engine on the data directory (or CLICKHOUSE_URL when set); events arrive over HTTP
  * (NDJSON, OTLP) and from the built-in simulator; GraphQL serves the results.
  */
 export async function runEmbedded(config: SluiceConfig, logger: Logger): Promise<{ url: string; stop(): Promise<void> }> {
   const startedAtMs = Date.now();
   /** Stop actions, pushed in start order. */
   const stops: (() => Promise<void> | void)[] = [];
+  let embedded: { url: string; user: string; passwordFile: string | undefined } | undefined;
   let clickhouseUrl = config.clickhouseUrl;
-  /** A client that (re)creates the database first: used after an engine restart. */
-  const recreatedClient = async () => {
-    const client = await connectClickHouse({ url: clickhouseUrl!, database: config.clickhouseDatabase });
-    stops.push(() => client.close());
-    return client;
-  };
+  let dataDir: string | undefined;
+  let clickhouse: ClickHouseClient;
   if (!clickhouseUrl) {
-    logger.info('starting embedded ClickHouse (chdb-wasm)…');
-    const embedded = await startEmbeddedClickHouse({
+    logger.info('opening the embedded ClickHouse…');
+    const store = await openEmbeddedStore({
+      dataDir: config.dataDir ?? defaultDataDir(),
       host: '127.0.0.1',
       port: config.embeddedClickhousePort,
+      user: config.clickhouseUser,
+      password: config.clickhousePassword,
       logger: logger.child({ component: 'embedded-clickhouse' }),
-      // the in-memory engine crashed and came back empty: recreate the schema so ingest
-      // resumes (the lost data is gone; the error is logged by the endpoint)
-      onEngineRecreated: (generation) => {
-        void (async () => {
-          try {
-            await migrate(await recreatedClient());
-            logger.error({ generation }, 'embedded ClickHouse restarted empty; schema recreated, ingestion continues');
-          } catch (err) {
-            logger.fatal({ err: errorMessage(err) }, 'embedded ClickHouse restarted empty and the schema could not be recreated');
-          }
-        })();
-      },
     });
-    stops.push(() => embedded.close());
-    clickhouseUrl = embedded.url;
+    stops.push(() => store.close());
+    clickhouseUrl = store.url;
+    dataDir = store.dataDir;
+    embedded = { url: store.url, user: store.user, passwordFile: store.passwordFile };
+    clickhouse = await connectClickHouse({ engine: store.engine, database: config.clickhouseDatabase });
+  } else {
+    clickhouse = await connectClickHouse({ url: clickhouseUrl, database: config.clickhouseDatabase, username: config.clickhouseUser, password: config.clickhousePassword });
   }
-  const connect = () => connectClickHouse({ url: clickhouseUrl, database: config.clickhouseDatabase, username: config.clickhouseUser, password: config.clickhousePassword });
-  const clickhouse = await connect();
   stops.push(() => clickhouse.close());
   const { applied } = await migrate(clickhouse);
   logger.info({ applied }, 'ClickHouse schema up to date');
@@ -133,7 +124,7 @@ export async function runEmbedded(config: SluiceConfig, logger: Logger): Promise
   stops.push(() => http.close());
   stops.push(attachGraphQLSubscriptions(http.server, schema, logger));
 
-  printBanner({ httpUrl: http.url, clickhouseUrl, embeddedClickhouse: !config.clickhouseUrl, simulate: config.simulate, database: config.clickhouseDatabase });
+  printBanner({ httpUrl: http.url, clickhouseUrl, embedded, dataDir, simulate: config.simulate, database: config.clickhouseDatabase });
   return {
     url: http.url,
     async stop() {
@@ -143,7 +134,20 @@ export async function runEmbedded(config: SluiceConfig, logger: Logger): Promise
   };
 }
 
-function printBanner(o: { httpUrl: string; clickhouseUrl: string; embeddedClickhouse: boolean; simulate: boolean; database: string }): void {
+function printBanner(o: {
+  httpUrl: string;
+  clickhouseUrl: string;
+  embedded: { url: string; user: string; passwordFile: string | undefined } | undefined;
+  dataDir: string | undefined;
+  simulate: boolean;
+  database: string;
+}): void {
+  const clickhouse = o.embedded
+    ? [
+        `  Data         ${o.dataDir} (embedded ClickHouse, native chDB; survives restarts; --data-dir to change)`,
+        `  ClickHouse   ${o.clickhouseUrl} (loopback endpoint; user ${o.embedded.user}, password ${o.embedded.passwordFile ? `in ${o.embedded.passwordFile}` : 'as configured'}; database ${o.database})`,
+      ]
+    : [`  ClickHouse   ${o.clickhouseUrl} (external; database ${o.database})`];
   const lines = [
     '',
     `sluice ${SLUICE_VERSION} — embedded mode (one process, no external services)`,
@@ -153,7 +157,7 @@ function printBanner(o: { httpUrl: string; clickhouseUrl: string; embeddedClickh
     `                      -d '{"query":"{ health { rowsIngested { spans logs checks deploys incidents } } }"}'`,
     `  Ingest       POST NDJSON to ${o.httpUrl}/ingest/{spans|logs|checks|deploys|incidents}`,
     `  OTLP/HTTP    ${o.httpUrl}/v1/traces, ${o.httpUrl}/v1/logs (protobuf or JSON; point an OpenTelemetry SDK exporter here)`,
-    `  ClickHouse   ${o.clickhouseUrl} (${o.embeddedClickhouse ? 'embedded chdb-wasm, in memory' : 'external'}; database ${o.database})`,
+    ...clickhouse,
     `  Simulator    ${o.simulate ? 'ON — synthetic services, deploys and a bad release now and then (--no-simulate to take only real data)' : 'off (--no-simulate); only data you send is ingested'}`,
     '',
     '  Ctrl-C stops.',

@@ -1,15 +1,19 @@
 import { ConfigError, optionsHelp, parseConfig } from '../../platform/config/sluice-config.ts';
 import { createLogger } from '../../platform/logging/logger.ts';
 import { errorMessage } from '../../platform/errors/sluice-error.ts';
-import { runClusterApi, runClusterIngest } from './cluster-modes.ts';
-import { runEmbedded } from './embedded-mode.ts';
+import type { Logger } from 'pino';
+import type { SluiceConfig } from '../../platform/config/sluice-config.ts';
 import { SLUICE_VERSION } from './package-version.ts';
 
-const COMMANDS = {
-  start: { doc: 'embedded mode: embedded ClickHouse, HTTP + OTLP ingest, simulator, GraphQL — one process', run: runEmbedded },
-  ingest: { doc: 'cluster mode: Kafka consumer-group ingest worker (needs KAFKA_BROKERS, CLICKHOUSE_URL)', run: runClusterIngest },
-  api: { doc: 'cluster mode: GraphQL API over ClickHouse (needs CLICKHOUSE_URL)', run: runClusterApi },
-} as const;
+type Run = (config: SluiceConfig, logger: Logger) => Promise<{ stop(): Promise<void> }>;
+
+/** Each command's module is loaded only when that command runs (start-up time, and `clickhouse` stays small). */
+const COMMANDS: Record<string, { doc: string; load: () => Promise<Run> }> = {
+  start: { doc: 'embedded mode: embedded ClickHouse, HTTP + OTLP ingest, simulator, GraphQL — one process', load: async () => (await import('./embedded-mode.ts')).runEmbedded },
+  ingest: { doc: 'cluster mode: Kafka consumer-group ingest worker (needs KAFKA_BROKERS, CLICKHOUSE_URL)', load: async () => (await import('./cluster-modes.ts')).runClusterIngest },
+  api: { doc: 'cluster mode: GraphQL API over ClickHouse (needs CLICKHOUSE_URL)', load: async () => (await import('./cluster-modes.ts')).runClusterApi },
+  clickhouse: { doc: 'only the embedded ClickHouse on --data-dir, served on loopback for other local processes', load: async () => (await import('./embedded-clickhouse-mode.ts')).runEmbeddedClickHouse },
+};
 
 export function helpText(): string {
   return [
@@ -18,8 +22,8 @@ export function helpText(): string {
     'usage: sluice <command> [options]     (npm start = sluice start)',
     '',
     'commands:',
-    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)} ${c.doc}`),
-    '  help     this text',
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.doc}`),
+    '  help       this text',
     '',
     'options (flag, environment variable; flags win):',
     optionsHelp(),
@@ -38,7 +42,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${SLUICE_VERSION}\n`);
     return 0;
   }
-  const entry = COMMANDS[command as keyof typeof COMMANDS];
+  const entry = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
   if (!entry) {
     process.stderr.write(`sluice: unknown command "${command}"\n\n${helpText()}`);
     return 2;
@@ -56,7 +60,7 @@ export async function main(argv: string[]): Promise<number> {
   const logger = createLogger(config.logLevel);
   let app: { stop(): Promise<void> };
   try {
-    app = await entry.run(config, logger);
+    app = await (await entry.load())(config, logger);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`sluice: ${err.message}\n`);

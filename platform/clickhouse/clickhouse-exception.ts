@@ -15,6 +15,10 @@ export const ErrorCode = {
   BAD_ARGUMENTS: 36,
   QUERY_IS_TOO_LARGE: 229,
   CANNOT_DECOMPRESS: 271,
+  READONLY: 164,
+  ACCESS_DENIED: 497,
+  REQUIRED_PASSWORD: 194,
+  AUTHENTICATION_FAILED: 516,
   STD_EXCEPTION: 1001,
 } as const;
 export type ErrorCodeName = keyof typeof ErrorCode;
@@ -56,7 +60,7 @@ export function exceptionBody(e: ClickHouseException, version: string): string {
 /**
  * HTTP status for an error name, after ClickHouse's `exceptionCodeToHTTPStatus.cpp`
  * (src/Server/HTTP/): parse and AST errors → 400, unknown objects → 404, everything
- * else → 500. Authentication codes are left out: the endpoint has no users.
+ * else → 500; a missing password → 401, wrong credentials → 403.
  */
 const STATUS_BY_NAME: ReadonlyMap<string, number> = new Map([
   ...[
@@ -101,6 +105,10 @@ const STATUS_BY_NAME: ReadonlyMap<string, number> = new Map([
     'UNKNOWN_TYPE_OF_QUERY',
     'UNKNOWN_ROLE',
   ].map((n): [string, number] => [n, 404]),
+  // ClickHouse: a missing password → 401; a wrong user or password → 403 (READONLY and
+  // ACCESS_DENIED are not mapped there: 500)
+  ['REQUIRED_PASSWORD', 401],
+  ...['UNKNOWN_USER', 'WRONG_PASSWORD', 'AUTHENTICATION_FAILED', 'SET_NON_GRANTED_ROLE'].map((n): [string, number] => [n, 403]),
   ['QUERY_IS_TOO_LARGE', 413],
   ['NOT_IMPLEMENTED', 501],
   ['SOCKET_TIMEOUT', 503],

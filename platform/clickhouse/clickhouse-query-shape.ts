@@ -40,10 +40,20 @@ export interface InsertData {
 
 export interface StatementShape {
   kind: StatementKind;
+  /** First keyword, upper case (`SELECT`, `INSERT`, `SYSTEM`, …); '' when empty. */
+  head: string;
   /** Format named by the last top-level `FORMAT x` clause (not for inserts). */
   outputFormat: string | undefined;
   /** Set when the statement is an INSERT whose rows follow it as data. */
   insertData: InsertData | undefined;
+  /** True when another statement follows the first one after a top-level `;`. */
+  multipleStatements: boolean;
+  /**
+   * Lower-case names of every word directly followed by `(` — function calls, table
+   * functions, table engines, dictionary sources — and of the words INFILE / OUTFILE;
+   * the data of an INSERT is not read.
+   */
+  calls: string[];
 }
 
 interface Token {
@@ -158,35 +168,64 @@ const ROW_RETURNING = new Set(['SHOW', 'DESCRIBE', 'DESC', 'EXISTS', 'EXPLAIN', 
 export function statementShape(text: string): StatementShape {
   const lexer = new Lexer(text);
   const first = lexer.next();
-  if (!first) return { kind: 'empty', outputFormat: undefined, insertData: undefined };
+  if (!first) return { kind: 'empty', head: '', outputFormat: undefined, insertData: undefined, multipleStatements: false, calls: [] };
   const head = first.kind === 'word' ? first.text.toUpperCase() : first.text;
+  const scan = new StatementScan(first);
   if (head === 'INSERT') {
-    const insertData = readInsertData(text, lexer);
-    return { kind: 'insert', outputFormat: undefined, insertData };
+    const insertData = readInsertData(text, lexer, scan);
+    // the data of an INSERT is not SQL: nothing after it is a statement
+    if (!insertData) scan.readRest(lexer);
+    return { kind: 'insert', head, outputFormat: undefined, insertData, multipleStatements: scan.multiple, calls: scan.calls };
   }
   let kind: StatementKind;
   if (head === 'SELECT' || head === 'WITH' || head === '(') kind = 'select';
   else if (ROW_RETURNING.has(head)) kind = 'query';
   else kind = 'command';
-  return { kind, outputFormat: lastFormatClause(lexer), insertData: undefined };
+  const outputFormat = scan.readRest(lexer);
+  return { kind, head, outputFormat, insertData: undefined, multipleStatements: scan.multiple, calls: scan.calls };
 }
 
-function lastFormatClause(lexer: Lexer): string | undefined {
-  let format: string | undefined;
-  let previous: Token | undefined;
-  for (let token = lexer.next(); token; token = lexer.next()) {
-    if (token.kind === 'semicolon' && token.depth === 0) break;
-    if (
-      token.kind === 'word' &&
-      previous?.kind === 'word' &&
-      previous.depth === 0 &&
-      previous.text.toUpperCase() === 'FORMAT'
-    ) {
-      format = token.text;
-    }
-    previous = token;
+/** Collects calls and notices a second statement while the tokens of the first are read. */
+class StatementScan {
+  readonly calls: string[] = [];
+  multiple = false;
+  private previous: Token | undefined;
+  private ended = false;
+
+  constructor(first: Token) {
+    this.see(first);
   }
-  return format;
+
+  /** Notes one token; false once the first statement has ended. */
+  see(token: Token): boolean {
+    if (this.ended) {
+      if (token.kind !== 'semicolon') this.multiple = true;
+      return false;
+    }
+    if (token.kind === 'semicolon' && token.depth === 0) {
+      this.ended = true;
+      return false;
+    }
+    const word = token.kind === 'word' ? token.text.toLowerCase() : undefined;
+    if (word === 'infile' || word === 'outfile') this.calls.push(word);
+    if (token.kind === 'open' && token.text === '(' && this.previous?.kind === 'word') this.calls.push(this.previous.text.toLowerCase());
+    this.previous = token;
+    return true;
+  }
+
+  /** Reads the remaining tokens; returns the format of the last top-level `FORMAT x`. */
+  readRest(lexer: Lexer): string | undefined {
+    let format: string | undefined;
+    let previous: Token | undefined;
+    for (let token = lexer.next(); token; token = lexer.next()) {
+      if (!this.see(token)) continue;
+      if (token.kind === 'word' && previous?.kind === 'word' && previous.depth === 0 && previous.text.toUpperCase() === 'FORMAT') {
+        format = token.text;
+      }
+      previous = token;
+    }
+    return format;
+  }
 }
 
 /**
@@ -194,9 +233,10 @@ function lastFormatClause(lexer: Lexer): string | undefined {
  * `INSERT … SELECT`, `INSERT … FROM INFILE` and anything unexpected (then the statement
  * runs as written).
  */
-function readInsertData(text: string, lexer: Lexer): InsertData | undefined {
+function readInsertData(text: string, lexer: Lexer, scan: StatementScan): InsertData | undefined {
   let settingsStart: number | undefined;
   for (let token = lexer.next(); token; token = lexer.next()) {
+    scan.see(token);
     if (token.depth !== 0 || token.kind !== 'word') {
       if (token.kind === 'semicolon' && token.depth === 0) return undefined;
       continue;
@@ -214,6 +254,7 @@ function readInsertData(text: string, lexer: Lexer): InsertData | undefined {
     }
     if (word === 'FORMAT') {
       const name = lexer.next();
+      if (name) scan.see(name);
       if (!name || name.kind !== 'word') return undefined;
       return {
         targetEnd: settingsStart ?? token.start,

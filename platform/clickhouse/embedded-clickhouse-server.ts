@@ -1,9 +1,10 @@
-import { randomUUID } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import { ChdbEngine, isClickHouseEngineError, type ChdbSession, type ChdbStatementStats } from './chdb-engine.ts';
+import { errorMessage } from '../errors/sluice-error.ts';
+import { isClickHouseEngineError, type ChdbEngine, type ChdbSession } from './chdb-engine.ts';
 import {
   endpointException,
   exceptionBody,
@@ -11,41 +12,46 @@ import {
   parseClickHouseException,
   type ClickHouseException,
 } from './clickhouse-exception.ts';
-import {
-  parseMultipart,
-  quoteIdentifier,
-  readHttpParams,
-  setStatement,
-} from './clickhouse-http-request.ts';
-import { statementShape, type InsertData, type StatementShape } from './clickhouse-query-shape.ts';
-import { errorMessage } from '../errors/sluice-error.ts';
+import { parseMultipart, quoteIdentifier, quoteString, readHttpParams, setStatement, type ClickHouseHttpParams } from './clickhouse-http-request.ts';
+import { statementShape, type StatementShape } from './clickhouse-query-shape.ts';
 
 /**
- * An in-process ClickHouse HTTP endpoint on loopback, backed by chdb-wasm (ClickHouse 26.5
- * in WebAssembly), serving the subset of https://clickhouse.com/docs/interfaces/http that
- * `@clickhouse/client` uses, so embedded mode and tests run the production client code:
+ * ClickHouse's HTTP interface (https://clickhouse.com/docs/interfaces/http) on loopback,
+ * over the embedded native engine (ChdbEngine), so other processes — cluster-mode workers
+ * in tests, `curl`, a Grafana ClickHouse data source — reach the same data with the same
+ * client code as a ClickHouse server. It serves what `@clickhouse/client` uses:
  *
- * - `GET /ping`, `GET /` → `Ok.`
- * - a statement in the `query` URL parameter and/or the POST body (they are joined with a
- *   newline, as ClickHouse does); `multipart/form-data` bodies with `query` and `param_*`
- *   parts; request bodies with `Content-Encoding` gzip / deflate / br / zstd.
+ * - `GET /ping`, `GET /` → `Ok.` (no credentials needed, as on ClickHouse);
+ * - a statement in the `query` URL parameter and/or the POST body (joined with a newline,
+ *   as ClickHouse does); `multipart/form-data` bodies with `query` and `param_*` parts;
+ *   request bodies with `Content-Encoding` gzip / deflate / br / zstd;
  * - `database`, `default_format`, `query_id`, `wait_end_of_query`, `session_id` (accepted,
- *   no session state), settings as URL parameters (applied with `SET` on the request's own
- *   connection, unknown ones rejected by ClickHouse itself), `param_<name>` query parameters
- *   (applied with `SET param_<name> = '…'`, ClickHouse's own substitution, never spliced).
- * - `INSERT … FORMAT x` / `INSERT … VALUES` with the rows as data: the data is written to
- *   chdb's virtual file system and inserted with `INSERT … FROM INFILE`, so its size is not
- *   limited by chdb's query-text limit (~2.5 MB).
- * - results: the first `RESPONSE_BUFFER_BYTES` are buffered, so most errors still get a
- *   clean status; larger SELECT results are streamed, and an exception in mid-stream is
- *   reported in ClickHouse's 25.11+ form (`X-ClickHouse-Exception-Tag`) that the client
- *   turns into an error. `wait_end_of_query=1` buffers everything.
- * - errors: the status ClickHouse would send for the code, `X-ClickHouse-Exception-Code`,
- *   body `Code: N. DB::Exception: … (NAME) (version …)`.
- * - responses are never compressed (allowed: `Accept-Encoding` is a preference).
+ *   no session state), settings as URL parameters and `param_<name>` query parameters,
+ *   applied with `SET` on the request's own engine connection (never spliced into SQL);
+ * - `INSERT … FORMAT x` / `VALUES` with the rows as data: the data goes to a temporary file
+ *   and is inserted with `INSERT … FROM INFILE`;
+ * - results: up to `RESPONSE_BUFFER_BYTES` are held back so an error still gets a clean
+ *   status; larger SELECT results stream, and an exception in mid-stream is sent in
+ *   ClickHouse's 25.11+ form (`X-ClickHouse-Exception-Tag`);
+ * - errors: the status ClickHouse sends for the code, `X-ClickHouse-Exception-Code`, body
+ *   `Code: N. DB::Exception: … (NAME) (version …)`.
  *
- * All statements run one at a time on the single engine (see ChdbEngine); concurrent
- * requests wait in its queue.
+ * Safety, where it matters as on a real server:
+ * - **credentials are checked** (HTTP Basic, `X-ClickHouse-User`/`X-ClickHouse-Key`, or
+ *   `user`/`password` parameters) against the one configured user: a wrong or missing
+ *   password is `AUTHENTICATION_FAILED` (401);
+ * - **one statement per request**: `SELECT 1; DROP TABLE t` is refused (ClickHouse:
+ *   "Multi-statements are not allowed");
+ * - **a GET is read-only** whatever `readonly=0` says (ClickHouse runs GET with readonly=2);
+ * - **no cross-site requests**: a request a browser marks as cross-site (`Origin` of another
+ *   site, `Sec-Fetch-Site: cross-site`) is refused, so a web page cannot POST `text/plain`
+ *   DDL to loopback (CSRF);
+ * - **no file system, network or process access** from SQL: clickhouse-local (unlike a
+ *   server, which confines `file()` to `user_files_path`) reads any path, so `file()`,
+ *   `url()`, `s3()`, `remote()`, `executable()`, `INFILE`/`OUTFILE`, `File`/`URL` engines,
+ *   `SYSTEM` and `KILL` are refused (`ACCESS_DENIED`).
+ *
+ * Requests run concurrently: each has its own engine connection.
  */
 
 export interface EmbeddedClickHouseLogger {
@@ -55,50 +61,59 @@ export interface EmbeddedClickHouseLogger {
 }
 
 export interface EmbeddedClickHouseOptions {
+  engine: ChdbEngine;
+  /** The one user allowed in, and its password (required: the endpoint never runs open). */
+  user: string;
+  password: string;
   /** Listen address; default `127.0.0.1`. */
   host?: string;
   /** Listen port; 0 (default) picks a free one. */
   port?: number;
   logger?: EmbeddedClickHouseLogger;
-  /** Called when the wasm engine crashed and was replaced by an empty one (all data lost). */
-  onEngineRecreated?: (generation: number) => void;
 }
 
 export interface EmbeddedClickHouse {
   /** `http://127.0.0.1:PORT` */
   readonly url: string;
-  /** Close the listener and destroy open connections (clients see connection errors). The
-   *  engine and its data are kept. */
+  /** Close the listener and destroy open connections (clients see connection errors). The engine and its data stay. */
   stopListening(): Promise<void>;
   /** Listen again on the same host and port. */
   resumeListening(): Promise<void>;
-  /** Stop listening and terminate the engine. */
+  /** Stop listening (the engine is the caller's to close). */
   close(): Promise<void>;
 }
 
-/** Result bytes held back before the response starts, so a failing query still gets an
- *  error status: 1 MiB (ClickHouse's `http_response_buffer_size` idea). */
+/** Result bytes held back before the response starts, so a failing query still gets an error status: 1 MiB. */
 const RESPONSE_BUFFER_BYTES = 1024 * 1024;
-/** Largest request body accepted, after decompression: 512 MiB (the wasm heap caps at ~1.8 GiB). */
-const MAX_REQUEST_BODY_BYTES = 512 * 1024 * 1024;
+/** Largest request body accepted, after decompression: 1 GiB. */
+const MAX_REQUEST_BODY_BYTES = 1024 * 1024 * 1024;
 /** Statement text scanned before the data of an insert is expected to start: 1 MiB. */
 const SCAN_PREFIX_BYTES = 1024 * 1024;
-/** File in chdb's virtual file system that holds the data of the insert being run (the
- *  engine runs one statement at a time, so one path suffices). */
-const INSERT_DATA_PATH = '/sluice/http-insert-data';
-/** ClickHouse keeps idle HTTP connections for `keep_alive_timeout` (10 s since 24.x);
- *  the client's idle socket TTL (2.5 s by default) must stay below it. */
+/** ClickHouse keeps idle HTTP connections for `keep_alive_timeout` (10 s since 24.x). */
 const KEEP_ALIVE_TIMEOUT_MS = 10_000;
 const DISPLAY_NAME = 'sluice-embedded-chdb';
 
+/**
+ * Table functions, engines and functions that reach the file system, the network or other
+ * processes: a server confines them (user_files_path, grants); clickhouse-local does not.
+ */
+const OUTSIDE_ACCESS = new Set([
+  'file', 'filecluster', 'url', 'urlcluster', 's3', 's3cluster', 'gcs', 'oss', 'cosn', 'hdfs', 'hdfscluster',
+  'azureblobstorage', 'azureblobstoragecluster', 'remote', 'remotesecure', 'cluster', 'clusterallreplicas',
+  'mysql', 'postgresql', 'mongodb', 'redis', 'sqlite', 'jdbc', 'odbc', 'executable', 'executablepool',
+  'iceberg', 'icebergs3', 'icebergazure', 'iceberghdfs', 'icebergcluster', 'deltalake', 'hudi', 'arrowflight',
+  'ytsaurus', 'kafka', 'rabbitmq', 'nats', 'filelog', 'urlengine', 'infile', 'outfile',
+]);
+/** Statements a loopback endpoint never runs. */
+const REFUSED_HEADS = new Set(['SYSTEM', 'KILL', 'BACKUP', 'RESTORE', 'ATTACH', 'DETACH']);
+
 const silentLogger: EmbeddedClickHouseLogger = { info() {}, warn() {}, error() {} };
 
-export async function startEmbeddedClickHouse(opts: EmbeddedClickHouseOptions = {}): Promise<EmbeddedClickHouse> {
+export async function startEmbeddedClickHouse(opts: EmbeddedClickHouseOptions): Promise<EmbeddedClickHouse> {
   const host = opts.host ?? '127.0.0.1';
   const logger = opts.logger ?? silentLogger;
-  const startedAtMs = Date.now();
-  const engine = await ChdbEngine.start({ logger, ...(opts.onEngineRecreated ? { onRecreated: opts.onEngineRecreated } : {}) });
-  const endpoint = new EndpointHandler(engine, logger);
+  if (opts.password === '') throw new Error('the embedded ClickHouse endpoint needs a password');
+  const endpoint = new EndpointHandler(opts.engine, { user: opts.user, password: opts.password }, logger);
 
   const sockets = new Set<Socket>();
   const server = http.createServer((req, res) => {
@@ -124,15 +139,10 @@ export async function startEmbeddedClickHouse(opts: EmbeddedClickHouseOptions = 
         resolve((server.address() as AddressInfo).port);
       });
     });
-  let port: number;
-  try {
-    port = await listen(opts.port ?? 0);
-  } catch (err) {
-    await engine.close();
-    throw err;
-  }
+  const port = await listen(opts.port ?? 0);
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  logger.info({ url, startupMs: Date.now() - startedAtMs, version: engine.version }, 'embedded ClickHouse endpoint listening');
+  endpoint.ownOrigin = url;
+  logger.info({ url, version: opts.engine.version }, 'embedded ClickHouse endpoint listening');
 
   const stopListening = async (): Promise<void> => {
     if (!listening) return;
@@ -153,19 +163,15 @@ export async function startEmbeddedClickHouse(opts: EmbeddedClickHouseOptions = 
       if (closed) return;
       closed = true;
       await stopListening();
-      await engine.close();
     },
   };
 }
 
-/** Statement-independent settings applied before the request's own: parity with a
- *  ClickHouse server where chdb (clickhouse-local) defaults differ. */
+/** Statement-independent settings applied before the request's own: parity with a server where clickhouse-local defaults differ. */
 const SERVER_DEFAULT_SETTINGS: ReadonlyMap<string, string> = new Map([
   // clickhouse-local turns this on; a server does not (`1+1` is not a query there)
   ['implicit_select', '0'],
 ]);
-/** A GET request runs with `readonly=2` on ClickHouse (reads and settings only). */
-const GET_DEFAULT_SETTINGS: ReadonlyMap<string, string> = new Map([...SERVER_DEFAULT_SETTINGS, ['readonly', '2']]);
 
 interface ResponseHeaders {
   [name: string]: string | number;
@@ -173,19 +179,20 @@ interface ResponseHeaders {
 
 class EndpointHandler {
   private readonly engine: ChdbEngine;
+  private readonly credentials: { user: string; password: Buffer };
   private readonly logger: EmbeddedClickHouseLogger;
+  /** `http://host:port` of this endpoint: the one origin a browser may send requests from. */
+  ownOrigin = '';
 
-  constructor(engine: ChdbEngine, logger: EmbeddedClickHouseLogger) {
+  constructor(engine: ChdbEngine, credentials: { user: string; password: string }, logger: EmbeddedClickHouseLogger) {
     this.engine = engine;
+    this.credentials = { user: credentials.user, password: Buffer.from(credentials.password) };
     this.logger = logger;
   }
 
   async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://embedded');
     const method = req.method ?? 'GET';
-    const baseHeaders: ResponseHeaders = {
-      'X-ClickHouse-Server-Display-Name': DISPLAY_NAME,
-    };
     if (url.pathname === '/ping' || (url.pathname === '/' && (method === 'GET' || method === 'HEAD') && !url.searchParams.has('query'))) {
       req.resume();
       res.writeHead(200, { 'Content-Type': 'text/html; charset=UTF-8', 'Content-Length': 4 });
@@ -194,7 +201,7 @@ class EndpointHandler {
     }
     const queryId = url.searchParams.get('query_id') || randomUUID();
     const headers: ResponseHeaders = {
-      ...baseHeaders,
+      'X-ClickHouse-Server-Display-Name': DISPLAY_NAME,
       'X-ClickHouse-Query-Id': queryId,
       'X-ClickHouse-Timezone': this.engine.timezone,
     };
@@ -202,6 +209,12 @@ class EndpointHandler {
       req.resume();
       res.writeHead(404, { ...headers, 'Content-Type': 'text/plain; charset=UTF-8' });
       res.end(`There is no handle ${url.pathname}\n\nUse / or /ping for health checks.\nSend queries with POST method or GET /?query=...\n`);
+      return;
+    }
+    const refusal = this.crossSite(req) ?? this.authenticate(req, url);
+    if (refusal) {
+      req.resume();
+      this.sendException(res, headers, refusal);
       return;
     }
     if (method !== 'GET' && method !== 'POST') {
@@ -232,14 +245,18 @@ class EndpointHandler {
       for (const part of parts) entries.push([part.name, part.data.toString('utf8')]);
       data = Buffer.alloc(0);
     }
-    const params = readHttpParams(entries);
+    const parsed = readHttpParams(entries);
+    if ('code' in parsed) {
+      this.sendException(res, headers, parsed);
+      return;
+    }
+    const params = method === 'GET' ? readOnly(parsed) : parsed;
     if ('code' in params) {
       this.sendException(res, headers, params);
       return;
     }
 
-    // ClickHouse: the `query` parameter, a newline, then the body — as one text whose
-    // tail may be the data of an INSERT.
+    // ClickHouse: the `query` parameter, a newline, then the body — as one text whose tail may be the data of an INSERT
     const text = params.query === undefined ? data : Buffer.concat([Buffer.from(`${params.query}\n`), data]);
     const plan = planStatement(text);
     if ('code' in plan) {
@@ -253,11 +270,10 @@ class EndpointHandler {
     if (plan.shape.kind === 'select' || plan.shape.kind === 'query') out.contentType = contentTypeOf(format);
     res.on('close', () => out.markClientGone());
 
-    const defaults = method === 'GET' ? GET_DEFAULT_SETTINGS : SERVER_DEFAULT_SETTINGS;
     try {
       await this.engine.run(async (session) => {
         if (params.database !== 'default') await session.query(`USE ${quoteIdentifier(params.database)}`, 'TabSeparated');
-        const set = setStatement(params, defaults);
+        const set = setStatement(params, SERVER_DEFAULT_SETTINGS);
         if (set !== undefined) await session.query(set, 'TabSeparated');
         await runStatement(session, plan, params.defaultFormat, out);
       });
@@ -272,56 +288,105 @@ class EndpointHandler {
     }
   }
 
+  /**
+   * A browser marks requests from another site: `Sec-Fetch-Site: cross-site` and an
+   * `Origin` that is not this endpoint's. Non-browser clients send neither.
+   */
+  private crossSite(req: http.IncomingMessage): ClickHouseException | undefined {
+    const site = req.headers['sec-fetch-site'];
+    const origin = req.headers.origin;
+    if (site === 'cross-site' || site === 'same-site' || (origin !== undefined && origin !== 'null' && origin !== this.ownOrigin) || origin === 'null') {
+      return endpointException('ACCESS_DENIED', `cross-origin requests are refused by the embedded ClickHouse endpoint (Origin ${origin ?? '?'}, Sec-Fetch-Site ${site ?? '?'})`);
+    }
+    return undefined;
+  }
+
+  /** HTTP Basic, X-ClickHouse-User/Key headers, or user/password parameters, as ClickHouse reads them. */
+  private authenticate(req: http.IncomingMessage, url: URL): ClickHouseException | undefined {
+    let user: string | undefined;
+    let password: string | undefined;
+    const basic = /^Basic\s+(.+)$/i.exec(req.headers.authorization ?? '');
+    if (basic) {
+      const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      user = colon === -1 ? decoded : decoded.slice(0, colon);
+      password = colon === -1 ? '' : decoded.slice(colon + 1);
+    } else if (req.headers['x-clickhouse-user'] !== undefined || req.headers['x-clickhouse-key'] !== undefined) {
+      user = String(req.headers['x-clickhouse-user'] ?? 'default');
+      password = String(req.headers['x-clickhouse-key'] ?? '');
+    } else {
+      user = url.searchParams.get('user') ?? 'default';
+      password = url.searchParams.get('password') ?? '';
+    }
+    const given = Buffer.from(password);
+    const ok = user === this.credentials.user && given.length === this.credentials.password.length && timingSafeEqual(given, this.credentials.password);
+    if (ok) return undefined;
+    if (password === '') return endpointException('REQUIRED_PASSWORD', `${user}: Authentication failed: password is required`);
+    return endpointException('AUTHENTICATION_FAILED', `${user}: Authentication failed: password is incorrect, or there is no user with such name`);
+  }
+
   private sendException(res: http.ServerResponse, headers: ResponseHeaders, e: ClickHouseException): void {
     new ResultWriter(res, headers, true, this.engine.version).fail(e);
   }
+}
+
+/** A GET runs with readonly=2 (reads and settings only); a request cannot lower that. */
+function readOnly(params: ClickHouseHttpParams): ClickHouseHttpParams | ClickHouseException {
+  const asked = params.settings.get('readonly');
+  if (asked !== undefined && !['1', '2'].includes(asked.trim())) {
+    return endpointException('READONLY', `Cannot modify 'readonly' setting in readonly mode: a GET request is read-only (use POST)`);
+  }
+  const settings = new Map(params.settings);
+  settings.set('readonly', asked?.trim() ?? '2');
+  return { ...params, settings };
 }
 
 /** A statement ready to run: the SQL (with `FROM INFILE` for data inserts) and the data. */
 interface StatementPlan {
   shape: StatementShape;
   sql: string;
-  /** Data of an `INSERT … FORMAT x` / `VALUES`, written to INSERT_DATA_PATH first. */
+  /** Data of an `INSERT … FORMAT x` / `VALUES`, written to a temporary file first. */
   insertData: Buffer | undefined;
+  /** `INSERT … FROM INFILE '<file>' …` for the data's file. */
+  infileSql?: (file: string) => string;
 }
 
 function planStatement(text: Buffer): StatementPlan | ClickHouseException {
   // latin1 keeps one character per byte, so offsets found in the scan are byte offsets
   const truncated = text.length > SCAN_PREFIX_BYTES;
   let shape = statementShape(text.toString('latin1', 0, Math.min(text.length, SCAN_PREFIX_BYTES)));
-  const insert = shape.insertData;
-  if (insert && (!truncated || insert.dataOffset < SCAN_PREFIX_BYTES)) {
-    return { shape, sql: infileInsert(text, insert), insertData: text.subarray(insert.dataOffset) };
-  }
-  if (truncated) shape = statementShape(text.toString('latin1'));
+  if (!(shape.insertData && (!truncated || shape.insertData.dataOffset < SCAN_PREFIX_BYTES)) && truncated) shape = statementShape(text.toString('latin1'));
   if (shape.kind === 'empty') return endpointException('SYNTAX_ERROR', 'Empty query');
-  if (shape.insertData) return { shape, sql: infileInsert(text, shape.insertData), insertData: text.subarray(shape.insertData.dataOffset) };
+  if (shape.multipleStatements) return endpointException('SYNTAX_ERROR', 'Multi-statements are not allowed');
+  const refused = shape.calls.find((c) => OUTSIDE_ACCESS.has(c)) ?? (REFUSED_HEADS.has(shape.head) ? shape.head : undefined);
+  if (refused !== undefined) {
+    return endpointException('ACCESS_DENIED', `${refused} is not allowed through the embedded ClickHouse endpoint (no file system, network or process access from SQL)`);
+  }
+  const insert = shape.insertData;
+  if (insert) {
+    const target = text.toString('utf8', 0, insert.targetEnd).trimEnd();
+    const settings = insert.settingsClause ? ` ${text.toString('utf8', insert.settingsClause.start, insert.settingsClause.end).trim()}` : '';
+    return {
+      shape,
+      sql: target,
+      insertData: text.subarray(insert.dataOffset),
+      infileSql: (file) => `${target} FROM INFILE ${quoteString(file)}${settings} FORMAT ${insert.format}`,
+    };
+  }
   const sql = text.toString('utf8');
-  // chdb takes NUL-terminated text: a NUL would silently cut the statement short
+  // the engine takes NUL-terminated text: a NUL would silently cut the statement short
   if (sql.includes('\0')) return endpointException('SYNTAX_ERROR', 'Query text contains a NUL byte; pass binary values as query parameters');
   return { shape, sql, insertData: undefined };
 }
 
-function infileInsert(text: Buffer, insert: InsertData): string {
-  const target = text.toString('utf8', 0, insert.targetEnd).trimEnd();
-  const settings = insert.settingsClause ? ` ${text.toString('utf8', insert.settingsClause.start, insert.settingsClause.end).trim()}` : '';
-  return `${target} FROM INFILE '${INSERT_DATA_PATH}'${settings} FORMAT ${insert.format}`;
-}
-
 async function runStatement(session: ChdbSession, plan: StatementPlan, defaultFormat: string, out: ResultWriter): Promise<void> {
-  if (plan.insertData !== undefined) {
-    // putFile transfers (detaches) the buffer: hand it an exact, unshared copy
-    await session.putFile(INSERT_DATA_PATH, new Uint8Array(plan.insertData));
-    try {
-      const r = await session.query(plan.sql, defaultFormat);
-      out.finish(r.data, { ...r, writtenRows: Math.max(r.resultRows, r.readRows), writtenBytes: Math.max(r.resultBytes, r.readBytes) });
-    } finally {
-      await session.putFile(INSERT_DATA_PATH, new Uint8Array(0)); // release the copy in the wasm heap
-    }
+  if (plan.insertData !== undefined && plan.infileSql) {
+    const r = await session.queryWithFile(plan.insertData, plan.infileSql, defaultFormat);
+    out.finish(r.data, { readRows: r.resultRows, readBytes: r.resultBytes, resultRows: 0, resultBytes: 0, writtenRows: r.resultRows, writtenBytes: r.resultBytes, elapsedSeconds: r.elapsedSeconds });
     return;
   }
   if (plan.shape.kind === 'select') {
-    const total: ChdbStatementStats = { resultRows: 0, resultBytes: 0, readRows: 0, readBytes: 0, elapsedSeconds: 0 };
+    const total: SummaryStats = { readRows: 0, readBytes: 0, resultRows: 0, resultBytes: 0, writtenRows: 0, writtenBytes: 0, elapsedSeconds: 0 };
     let chunks = 0;
     let unstreamed = false;
     try {
@@ -329,35 +394,36 @@ async function runStatement(session: ChdbSession, plan: StatementPlan, defaultFo
         chunks++;
         total.resultRows += chunk.resultRows;
         total.resultBytes += chunk.resultBytes;
-        total.readRows += chunk.readRows;
-        total.readBytes += chunk.readBytes;
-        total.elapsedSeconds = Math.max(total.elapsedSeconds, chunk.elapsedSeconds);
         out.push(chunk.data, total);
         if (out.clientGone) return; // ends the stream; the engine cancels the query
       }
     } catch (err) {
-      // When a statement fails before its first block (e.g. max_query_size exceeded), chdb's
-      // stream start reports only "No active streaming query". Running it unstreamed gives
-      // ClickHouse's own exception (or the result): a SELECT has no side effects.
+      // a statement that fails before its first block may be reported only as a stream
+      // failure: running it unstreamed gives ClickHouse's own exception (a SELECT has no side effects)
       if (chunks > 0 || isClickHouseEngineError(err)) throw err;
       unstreamed = true;
     }
     if (unstreamed) {
       const r = await session.query(plan.sql, defaultFormat);
-      out.finish(r.data, { ...r, writtenRows: 0, writtenBytes: 0 });
+      out.finish(r.data, { ...total, resultRows: r.resultRows, resultBytes: r.resultBytes, elapsedSeconds: r.elapsedSeconds });
       return;
     }
-    out.finish(new Uint8Array(0), { ...total, writtenRows: 0, writtenBytes: 0 });
+    out.finish(new Uint8Array(0), total);
     return;
   }
   const r = await session.query(plan.sql, defaultFormat);
-  const written = plan.shape.kind === 'insert' ? Math.max(r.resultRows, r.readRows) : 0;
-  out.finish(r.data, { ...r, writtenRows: written, writtenBytes: written > 0 ? Math.max(r.resultBytes, r.readBytes) : 0 });
+  const written = plan.shape.kind === 'insert' ? r.resultRows : 0;
+  out.finish(r.data, { readRows: r.resultRows, readBytes: r.resultBytes, resultRows: r.resultRows, resultBytes: r.resultBytes, writtenRows: written, writtenBytes: written > 0 ? r.resultBytes : 0, elapsedSeconds: r.elapsedSeconds });
 }
 
-interface SummaryStats extends ChdbStatementStats {
+interface SummaryStats {
+  readRows: number;
+  readBytes: number;
+  resultRows: number;
+  resultBytes: number;
   writtenRows: number;
   writtenBytes: number;
+  elapsedSeconds: number;
 }
 
 /** `X-ClickHouse-Summary`: all values are decimal strings, as ClickHouse sends them. */
@@ -402,7 +468,7 @@ class ResultWriter {
     if (!this.res.writableFinished) this.clientGone = true;
   }
 
-  push(chunk: Uint8Array, soFar: ChdbStatementStats): void {
+  push(chunk: Uint8Array, soFar: SummaryStats): void {
     if (this.clientGone || chunk.length === 0) return;
     if (this.streaming) {
       this.res.write(chunk);
@@ -416,7 +482,7 @@ class ResultWriter {
       this.res.writeHead(200, {
         ...this.headers,
         'Content-Type': this.contentType,
-        'X-ClickHouse-Summary': summaryHeader({ ...soFar, writtenRows: 0, writtenBytes: 0 }),
+        'X-ClickHouse-Summary': summaryHeader(soFar),
         'X-ClickHouse-Exception-Tag': this.exceptionTag,
       });
       for (const c of this.held) this.res.write(c);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_TOPICS, SIGNALS, type Signal } from '../../schema/events/v1/signal.ts';
 import { SluiceError } from '../errors/sluice-error.ts';
@@ -25,11 +26,19 @@ export const ConfigSchema = z.strictObject({
   httpPort: Port.default(4000),
   /** ClickHouse HTTP URL. Unset in embedded mode: an in-process endpoint is started. */
   clickhouseUrl: z.url().optional(),
+  /**
+   * Data directory of the embedded ClickHouse (embedded mode only): tables, rollups,
+   * transitions, dead letters survive restarts there. Default: $XDG_DATA_HOME/sluice or
+   * ~/.local/share/sluice (see defaultDataDir).
+   */
+  dataDir: z.string().min(1).optional(),
   /** Port of the embedded ClickHouse endpoint (embedded mode only; 0 = any free port). */
   embeddedClickhousePort: Port.default(8124),
   clickhouseDatabase: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an identifier').default('sluice'),
   clickhouseUser: z.string().default('default'),
   clickhousePassword: z.string().default(''),
+  /** File holding the ClickHouse password (first line); wins over an empty clickhousePassword. */
+  clickhousePasswordFile: z.string().min(1).optional(),
   /** Comma-separated Kafka bootstrap brokers (host:port). Required by `sluice ingest`. */
   kafkaBrokers: z
     .string()
@@ -95,10 +104,12 @@ export const OPTIONS: { key: Key; env: string; flag: string; doc: string }[] = [
   { key: 'host', env: 'SLUICE_HOST', flag: '--host', doc: 'address the HTTP server binds to (default 127.0.0.1)' },
   { key: 'httpPort', env: 'SLUICE_HTTP_PORT', flag: '--port', doc: 'HTTP port: GraphQL /graphql, ingest /ingest/<signal>, OTLP /v1/traces|logs (default 4000)' },
   { key: 'clickhouseUrl', env: 'CLICKHOUSE_URL', flag: '--clickhouse-url', doc: 'ClickHouse HTTP URL; unset in embedded mode (an in-process endpoint starts)' },
+  { key: 'dataDir', env: 'SLUICE_DATA_DIR', flag: '--data-dir', doc: 'data directory of the embedded ClickHouse; survives restarts (default $XDG_DATA_HOME/sluice or ~/.local/share/sluice)' },
   { key: 'embeddedClickhousePort', env: 'SLUICE_EMBEDDED_CLICKHOUSE_PORT', flag: '--embedded-clickhouse-port', doc: 'port of the embedded ClickHouse endpoint (default 8124, 0 = any)' },
   { key: 'clickhouseDatabase', env: 'CLICKHOUSE_DATABASE', flag: '--clickhouse-database', doc: 'database for sluice tables (default sluice)' },
-  { key: 'clickhouseUser', env: 'CLICKHOUSE_USER', flag: '--clickhouse-user', doc: 'ClickHouse user (default default)' },
-  { key: 'clickhousePassword', env: 'CLICKHOUSE_PASSWORD', flag: '--clickhouse-password', doc: 'ClickHouse password (default empty)' },
+  { key: 'clickhouseUser', env: 'CLICKHOUSE_USER', flag: '--clickhouse-user', doc: 'ClickHouse user (default default); in embedded mode the user of the loopback endpoint' },
+  { key: 'clickhousePassword', env: 'CLICKHOUSE_PASSWORD', flag: '--clickhouse-password', doc: 'ClickHouse password (default empty); in embedded mode the loopback endpoint\'s password (default: generated and kept in <data dir>/clickhouse-endpoint-password, mode 0600)' },
+  { key: 'clickhousePasswordFile', env: 'CLICKHOUSE_PASSWORD_FILE', flag: '--clickhouse-password-file', doc: 'file whose first line is the ClickHouse password (e.g. the one `sluice clickhouse` prints)' },
   { key: 'kafkaBrokers', env: 'KAFKA_BROKERS', flag: '--kafka-brokers', doc: 'comma-separated host:port list; required by `sluice ingest`' },
   { key: 'kafkaClientId', env: 'KAFKA_CLIENT_ID', flag: '--kafka-client-id', doc: 'Kafka client id (default sluice)' },
   { key: 'kafkaGroupId', env: 'KAFKA_GROUP_ID', flag: '--kafka-group-id', doc: 'consumer group of ingest workers (default sluice-ingest)' },
@@ -174,7 +185,15 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     });
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
-  return result.data;
+  const config = result.data;
+  if (config.clickhousePasswordFile !== undefined && config.clickhousePassword === '') {
+    try {
+      config.clickhousePassword = readFileSync(config.clickhousePasswordFile, 'utf8').split('\n')[0]!.trim();
+    } catch (err) {
+      throw new ConfigError(`invalid configuration:\n  CLICKHOUSE_PASSWORD_FILE (--clickhouse-password-file): cannot read ${config.clickhousePasswordFile}: ${(err as Error).message}`);
+    }
+  }
+  return config;
 }
 
 /** Topic → (signal, encoding) routing the ingest worker consumes. */

@@ -1,18 +1,24 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 
 /**
  * Finds the services integration tests need, in the order of ../shared/INFRA.md:
  * 1. KAFKA_BROKERS / CLICKHOUSE_URL set → use them;
  * 2. Docker present → testcontainers starts apache/kafka and clickhouse/clickhouse-server;
- * 3. otherwise ClickHouse is the embedded endpoint (chdb-wasm, in this process) and a
- *    missing Kafka fails every Kafka test with a message naming scripts/kafka-start.sh —
- *    unless CI is unset and SLUICE_SKIP_SERVICE_TESTS=1 (then they skip).
+ * 3. otherwise ClickHouse is the embedded store — `sluice clickhouse` (native chDB on a
+ *    fresh temporary data directory, served on loopback with a password) started as a child
+ *    process for the run — and a missing Kafka fails every Kafka test with a message naming
+ *    scripts/kafka-start.sh — unless CI is unset and SLUICE_SKIP_SERVICE_TESTS=1 (then they skip).
  * The resolved endpoints reach test files through `inject('services')`.
  */
 export interface Services {
   clickhouseUrl: string;
-  /** `embedded` (chdb-wasm endpoint of this run), `env` or `testcontainers`. */
+  clickhouseUser: string;
+  clickhousePassword: string;
+  /** `embedded` (`sluice clickhouse` child process of this run), `env` or `testcontainers`. */
   clickhouseMode: string;
   kafkaBrokers: string[] | null;
   kafkaMode: string;
@@ -79,21 +85,65 @@ export default async function setup(project: TestProject): Promise<() => Promise
     clickhouseMode = 'testcontainers';
   }
 
+  let clickhouseUser = process.env.CLICKHOUSE_USER ?? 'default';
+  let clickhousePassword = process.env.CLICKHOUSE_PASSWORD ?? '';
   if (!clickhouseUrl) {
-    const { startEmbeddedClickHouse } = await import('../../platform/clickhouse/embedded-clickhouse-server.ts');
-    const embedded = await startEmbeddedClickHouse({ port: 0 });
-    cleanups.push(() => embedded.close());
+    const embedded = await startEmbeddedClickHouseProcess();
+    cleanups.push(embedded.stop);
     clickhouseUrl = embedded.url;
+    clickhouseUser = embedded.user;
+    clickhousePassword = embedded.password;
     clickhouseMode = 'embedded';
   }
 
   const kafkaMissing = kafkaBrokers
     ? null
     : 'no Kafka broker: run `bash scripts/kafka-start.sh` and export KAFKA_BROKERS=127.0.0.1:9092 (or run `bash .ci/run`, which does both)';
-  const services: Services = { clickhouseUrl, clickhouseMode, kafkaBrokers, kafkaMode, kafkaMissing, skipMissing };
+  const services: Services = { clickhouseUrl, clickhouseUser, clickhousePassword, clickhouseMode, kafkaBrokers, kafkaMode, kafkaMissing, skipMissing };
   console.log(`[services] ClickHouse: ${clickhouseMode} ${clickhouseUrl}; Kafka: ${kafkaMode} ${kafkaBrokers?.join(',') ?? `(missing${skipMissing ? ', tests skipped' : ''})`}`);
   project.provide('services', services);
   return async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
+  };
+}
+
+/**
+ * Starts `sluice clickhouse` on a fresh temporary data directory (its own process, as a
+ * ClickHouse server would be) and reads the URL and password file it prints.
+ */
+async function startEmbeddedClickHouseProcess(): Promise<{ url: string; user: string; password: string; stop: () => Promise<void> }> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'sluice-test-clickhouse-'));
+  const root = path.resolve(import.meta.dirname, '../..');
+  const child = spawn(path.join(root, 'node_modules/.bin/node'), [path.join(root, 'bin/sluice.ts'), 'clickhouse', '--data-dir', dataDir, '--embedded-clickhouse-port', '0', '--log-level', 'warn'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines: Record<string, string> = {};
+  await new Promise<void>((resolve, reject) => {
+    let buffer = '';
+    const timer = setTimeout(() => reject(new Error('sluice clickhouse did not start within 60 s')), 60_000);
+    child.once('exit', (code) => reject(new Error(`sluice clickhouse exited with code ${code} before it was ready`)));
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      for (const line of buffer.split('\n')) {
+        const m = /^([A-Z_]+)=(.*)$/.exec(line);
+        if (m) lines[m[1]!] = m[2]!;
+      }
+      if (lines.CLICKHOUSE_URL && lines.CLICKHOUSE_PASSWORD_FILE) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  child.removeAllListeners('exit');
+  return {
+    url: lines.CLICKHOUSE_URL!,
+    user: lines.CLICKHOUSE_USER ?? 'default',
+    password: readFileSync(lines.CLICKHOUSE_PASSWORD_FILE!, 'utf8').trim(),
+    stop: async () => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dataDir, { recursive: true, force: true });
+    },
   };
 }

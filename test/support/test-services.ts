@@ -20,9 +20,9 @@ export function uniqueName(prefix: string): string {
 
 /** A fresh database with sluice's migrations applied. */
 export async function migratedDatabase(prefix: string): Promise<{ client: ClickHouseClient; database: string; url: string }> {
-  const { clickhouseUrl } = services();
+  const { clickhouseUrl, clickhouseUser, clickhousePassword } = services();
   const database = uniqueName(`t_${prefix}`);
-  const client = await connectClickHouse({ url: clickhouseUrl, database });
+  const client = await connectClickHouse({ url: clickhouseUrl, username: clickhouseUser, password: clickhousePassword, database });
   await migrate(client);
   return { client, database, url: clickhouseUrl };
 }

@@ -26,7 +26,7 @@ describe('embedded mode: the OpenTelemetry JS SDK exports over OTLP/HTTP to slui
 
   it('counts exported spans and logs into SLIs and stores them', async () => {
     const sloDir = sloDirectory({ 'web.yaml': availabilitySloYaml('web-availability', 'web', { minEvents: 1 }) });
-    const config = parseConfig(['--port', '0', '--no-simulate', '--slo-dir', sloDir, '--clickhouse-url', services().clickhouseUrl,
+    const config = parseConfig(['--port', '0', '--no-simulate', '--slo-dir', sloDir, '--clickhouse-url', services().clickhouseUrl, '--clickhouse-password', services().clickhousePassword,
       '--clickhouse-database', uniqueName('t_embedded'), '--batch-max-delay-ms', '200'], {});
     app = await runEmbedded(config, silentLogger());
     const resource = resourceFromAttributes({ 'service.name': 'web', 'service.version': '7.0.0', 'deployment.environment.name': 'production' });

@@ -15,7 +15,7 @@ describe('embedded mode: live SLO transitions over graphql-ws', () => {
 
   it('pushes OK then BREACHED to a subscriber as NDJSON spans arrive, and answers a bad argument with a code', async () => {
     const sloDir = sloDirectory({ 'api.yaml': availabilitySloYaml('api-availability', 'api', { minEvents: 100 }) });
-    const config = parseConfig(['--port', '0', '--no-simulate', '--slo-dir', sloDir, '--clickhouse-url', services().clickhouseUrl,
+    const config = parseConfig(['--port', '0', '--no-simulate', '--slo-dir', sloDir, '--clickhouse-url', services().clickhouseUrl, '--clickhouse-password', services().clickhousePassword,
       '--clickhouse-database', uniqueName('t_subs'), '--batch-max-delay-ms', '100'], {});
     app = await runEmbedded(config, silentLogger());
     const client = createClient({ url: `${app.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });

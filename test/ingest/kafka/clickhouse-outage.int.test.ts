@@ -1,6 +1,9 @@
 import { afterAll, describe, expect } from 'vitest';
 import { connectClickHouse } from '../../../platform/clickhouse/clickhouse-connection.ts';
-import { startEmbeddedClickHouse, type EmbeddedClickHouse } from '../../../platform/clickhouse/embedded-clickhouse-server.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { openEmbeddedStore, type EmbeddedStore } from '../../../platform/clickhouse/embedded-store.ts';
 import { migrate } from '../../../platform/clickhouse/migrations.ts';
 import { silentLogger } from '../../../platform/logging/logger.ts';
 import { startKafkaIngest } from '../../../ingest/kafka/start-kafka-ingest.ts';
@@ -10,15 +13,18 @@ import { countRows, createTopics, kafkaIt, testKafka, uniqueName, waitFor } from
 const TOTAL = 6_000;
 
 describe('ingest during a ClickHouse outage', () => {
-  let embedded: EmbeddedClickHouse | undefined;
+  let store: EmbeddedStore | undefined;
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'sluice-outage-'));
   afterAll(async () => {
-    await embedded?.close();
+    await store?.close();
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
   kafkaIt('pauses and retries while the endpoint is unreachable; no row lost, none duplicated', async (brokers) => {
-    // a dedicated embedded ClickHouse whose listener this test stops (its data stays)
-    embedded = await startEmbeddedClickHouse({ port: 0 });
-    const client = await connectClickHouse({ url: embedded.url, database: uniqueName('outage') });
+    // a dedicated embedded ClickHouse (in this test's own process) whose listener this test stops (its data stays)
+    store = await openEmbeddedStore({ dataDir, port: 0 });
+    const embedded = store.endpoint;
+    const client = await connectClickHouse({ url: embedded.url, password: store.password, database: uniqueName('outage') });
     await migrate(client);
 
     const kafka = testKafka(brokers);

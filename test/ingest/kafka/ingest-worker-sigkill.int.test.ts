@@ -59,6 +59,7 @@ describe('`sluice ingest` killed with SIGKILL mid-stream', () => {
     const env = {
       KAFKA_BROKERS: brokers.join(','),
       CLICKHOUSE_URL: services().clickhouseUrl,
+      CLICKHOUSE_PASSWORD: services().clickhousePassword,
       CLICKHOUSE_DATABASE: database,
       KAFKA_GROUP_ID: uniqueName('g'),
       SLUICE_TOPIC_SPANS: topic,

@@ -8,27 +8,42 @@ import {
   type ClickHouseClient,
   type ClickHouseClientConfigOptions,
 } from '@clickhouse/client';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedClickHouse, type EmbeddedClickHouse } from '../../../platform/clickhouse/embedded-clickhouse-server.ts';
+import { connectClickHouse } from '../../../platform/clickhouse/clickhouse-connection.ts';
+import { openEmbeddedStore, PASSWORD_FILE, type EmbeddedStore } from '../../../platform/clickhouse/embedded-store.ts';
 
 /**
- * The embedded ClickHouse endpoint against the production client (`@clickhouse/client`)
- * and raw HTTP. This file starts its own endpoint (it stops and resumes the listener);
- * everything it creates lives in its own database.
+ * The embedded ClickHouse — native chDB on a data directory of this test's own process —
+ * through the production client (`@clickhouse/client`) both ways sluice uses it: over the
+ * loopback HTTP endpoint (other processes) and in-process through the client's
+ * `connection` option (embedded mode), plus raw HTTP for what only the endpoint does.
+ * Everything lives in the file's own databases.
  */
 
 const DB = 'embedded_endpoint_test';
 /** Expected errors are asserted, not logged. */
 const createClient = (config: ClickHouseClientConfigOptions): ClickHouseClient =>
   createClientWithLogs({ log: { level: ClickHouseLogLevel.OFF }, ...config });
-let server: EmbeddedClickHouse;
-let client: ClickHouseClient;
+const dataDir = mkdtempSync(path.join(tmpdir(), 'sluice-endpoint-test-'));
+let store: EmbeddedStore;
 let startupMs: number;
 const logged: { level: string; msg: string | undefined }[] = [];
+/** The two ways to the engine; tests that hold for both run once per target. */
+const targets = [
+  { name: 'HTTP endpoint', http: true, database: DB },
+  { name: 'in-process connection', http: false, database: `${DB}_inproc` },
+] as const;
+const clients = new Map<string, ClickHouseClient>();
 
 beforeAll(async () => {
   const t0 = performance.now();
-  server = await startEmbeddedClickHouse({
+  store = await openEmbeddedStore({
+    dataDir,
+    port: 0,
     logger: {
       info: (_o, msg) => logged.push({ level: 'info', msg }),
       warn: (_o, msg) => logged.push({ level: 'warn', msg }),
@@ -36,16 +51,28 @@ beforeAll(async () => {
     },
   });
   startupMs = performance.now() - t0;
-  const setup = createClient({ url: server.url });
-  await setup.command({ query: `CREATE DATABASE ${DB}` });
-  await setup.close();
-  client = createClient({ url: server.url, database: DB });
+  for (const t of targets) {
+    const c = t.http
+      ? await connectClickHouse({ url: store.url, password: store.password, database: t.database })
+      : await connectClickHouse({ engine: store.engine, database: t.database });
+    clients.set(t.name, c);
+  }
 });
 
 afterAll(async () => {
-  await client?.close();
-  await server?.close();
+  for (const c of clients.values()) await c.close();
+  await store?.close();
+  rmSync(dataDir, { recursive: true, force: true });
 });
+
+const server = {
+  get url() {
+    return store.endpoint.url;
+  },
+  stopListening: () => store.endpoint.stopListening(),
+  resumeListening: () => store.endpoint.resumeListening(),
+};
+const auth = () => ({ Authorization: `Basic ${Buffer.from(`default:${store.password}`).toString('base64')}` });
 
 /** One raw HTTP request; `search` is the URL query string. */
 async function raw(
@@ -55,7 +82,7 @@ async function raw(
   const res = await fetch(`${server.url}${init.path ?? '/'}${search ? `?${search}` : ''}`, {
     method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
     body: init.body,
-    headers: init.headers,
+    headers: { ...auth(), ...init.headers },
   });
   return { status: res.status, body: await res.text(), headers: res.headers };
 }
@@ -70,7 +97,12 @@ async function caught(p: Promise<unknown>): Promise<ClickHouseError> {
   throw new Error('expected a ClickHouseError');
 }
 
-describe('embedded ClickHouse endpoint', () => {
+describe.each(targets)('embedded ClickHouse through the $name', (target) => {
+  let client: ClickHouseClient;
+  beforeAll(() => {
+    client = clients.get(target.name)!;
+  });
+
   it('starts within a few seconds and answers ping', async () => {
     console.log(`[embedded-clickhouse] start-up ${startupMs.toFixed(0)} ms`);
     expect(startupMs).toBeLessThan(30_000);
@@ -83,7 +115,7 @@ describe('embedded ClickHouse endpoint', () => {
   });
 
   it('runs DDL as a command: 200, empty body, summary and query id headers', async () => {
-    const r = await raw(`database=${DB}&query_id=ddl-1`, { body: 'CREATE TABLE ddl_probe (a UInt8) ENGINE = Memory' });
+    const r = await raw(`database=${target.database}&query_id=ddl-1`, { body: 'CREATE TABLE ddl_probe (a UInt8) ENGINE = Memory' });
     expect(r.status).toBe(200);
     expect(r.body).toBe('');
     expect(r.headers.get('x-clickhouse-query-id')).toBe('ddl-1');
@@ -172,7 +204,7 @@ describe('embedded ClickHouse endpoint', () => {
     });
 
     it('accepts gzip-compressed request bodies and asks for compressed responses', async () => {
-      const gz = createClient({ url: server.url, database: DB, compression: { request: true, response: true } });
+      const gz = createClient({ url: server.url, password: store.password, database: target.database, compression: { request: true, response: true } });
       try {
         await gz.insert({ table: 'rows', format: 'JSONEachRow', values: [{ id: 20, name: 'gz', at: 0, tags: [], big: 0 }] });
         const rs = await gz.query({ query: 'SELECT name FROM rows WHERE id = 20', format: 'JSONEachRow' });
@@ -180,7 +212,7 @@ describe('embedded ClickHouse endpoint', () => {
       } finally {
         await gz.close();
       }
-      const r = await raw(`database=${DB}`, { body: gzipSync('SELECT name FROM rows WHERE id = 20'), headers: { 'Content-Encoding': 'gzip' } });
+      const r = await raw(`database=${target.database}`, { body: gzipSync('SELECT name FROM rows WHERE id = 20'), headers: { 'Content-Encoding': 'gzip' } });
       expect(r).toMatchObject({ status: 200, body: 'gz\n' });
     });
   });
@@ -224,7 +256,7 @@ describe('embedded ClickHouse endpoint', () => {
     });
 
     it('sends long parameters as multipart/form-data when the client is told to', async () => {
-      const mp = createClient({ url: server.url, database: DB, use_multipart_params: true });
+      const mp = createClient({ url: server.url, password: store.password, database: target.database, use_multipart_params: true });
       try {
         const long = "'".repeat(10_000);
         const rs = await mp.query({ query: 'SELECT length({v:String}) AS n', format: 'JSONEachRow', query_params: { v: long } });
@@ -255,7 +287,7 @@ describe('embedded ClickHouse endpoint', () => {
     it.each(cases)('$name → HTTP $status, code $code, ClickHouseError', async ({ query, code, status }) => {
       const err = await caught(client.query({ query }));
       expect(err.code).toBe(code);
-      const r = await raw(`database=${DB}`, { body: query });
+      const r = await raw(`database=${target.database}`, { body: query });
       expect(r.status).toBe(status);
       expect(r.headers.get('x-clickhouse-exception-code')).toBe(code);
       expect(r.body).toMatch(new RegExp(`^Code: ${code}\\. DB::Exception: .*\\([A-Z_]+\\) \\(version [0-9.]+\\)\\n$`, 's'));
@@ -268,7 +300,7 @@ describe('embedded ClickHouse endpoint', () => {
 
     it('runs GET queries read-only', async () => {
       expect(await raw('query=SELECT%201')).toMatchObject({ status: 200, body: '1\n' });
-      const r = await raw(`database=${DB}&query=CREATE%20TABLE%20ro%20(a%20UInt8)%20ENGINE%3DMemory`);
+      const r = await raw(`database=${target.database}&query=CREATE%20TABLE%20ro%20(a%20UInt8)%20ENGINE%3DMemory`);
       expect(r.headers.get('x-clickhouse-exception-code')).toBe('164');
     });
 
@@ -293,9 +325,9 @@ describe('embedded ClickHouse endpoint', () => {
     it('takes an insert with its data inline in the body (no query parameter), beyond chdb\'s 2.5 MB query limit', async () => {
       const rows = Array.from({ length: 60_000 }, (_, i) => JSON.stringify({ id: 1_000_000 + i, service: 'inline-body-row', value: i })).join('\n');
       expect(rows.length).toBeGreaterThan(3_000_000);
-      const r = await raw(`database=${DB}`, { body: `INSERT INTO big FORMAT JSONEachRow\n${rows}` });
+      const r = await raw(`database=${target.database}`, { body: `INSERT INTO big FORMAT JSONEachRow\n${rows}` });
       expect(r.status).toBe(200);
-      const count = await raw(`database=${DB}`, { body: 'SELECT count() FROM big WHERE id >= 1000000' });
+      const count = await raw(`database=${target.database}`, { body: 'SELECT count() FROM big WHERE id >= 1000000' });
       expect(count.body).toBe('60000\n');
     });
 
@@ -316,12 +348,14 @@ describe('embedded ClickHouse endpoint', () => {
     });
 
     it('reports an exception raised in mid-stream as an error', async () => {
-      const rs = await client.query({
-        query: "SELECT throwIf(number = 300000) AS t, repeat('y', 100) AS pad FROM numbers(1000000)",
-        format: 'JSONEachRow',
-      });
+      // over HTTP the error arrives in the stream after rows were sent; in-process the
+      // result is complete before it is handed over, so it arrives with the query
       const err = await caught(
         (async () => {
+          const rs = await client.query({
+            query: "SELECT throwIf(number = 300000) AS t, repeat('y', 100) AS pad FROM numbers(1000000)",
+            format: 'JSONEachRow',
+          });
           for await (const batch of rs.stream()) void batch;
         })(),
       );
@@ -353,7 +387,7 @@ describe('embedded ClickHouse endpoint', () => {
     expect(await rs.json()).toEqual([{ n: 6 }]);
   });
 
-  it('stops listening (clients see connection errors), keeps the data, resumes on the same port', async () => {
+  if (target.http) it('stops listening (clients see connection errors), keeps the data, resumes on the same port', async () => {
     await client.command({ query: 'CREATE TABLE survives (a UInt8) ENGINE = Memory' });
     await client.insert({ table: 'survives', values: [{ a: 1 }], format: 'JSONEachRow' });
     await server.stopListening();
@@ -372,3 +406,101 @@ describe('embedded ClickHouse endpoint', () => {
 function stringStream(text: string): Readable {
   return Readable.from([Buffer.from(text)], { objectMode: false });
 }
+
+describe('embedded ClickHouse endpoint: safety', () => {
+  const post = (body: string, headers: Record<string, string> = {}, search = `database=${DB}`) =>
+    fetch(`${server.url}/?${search}`, { method: 'POST', body, headers });
+  const count = async (table: string) => Number((await raw(`database=${DB}`, { body: `SELECT count() FROM system.tables WHERE database = '${DB}' AND name = '${table}'` })).body);
+
+  beforeAll(async () => {
+    await raw(`database=${DB}`, { body: 'CREATE TABLE IF NOT EXISTS guarded (a UInt8) ENGINE = MergeTree ORDER BY a' });
+  });
+
+  it('keeps a generated password in the data directory, readable by its owner only', () => {
+    expect(store.password.length).toBeGreaterThanOrEqual(24);
+    expect(store.passwordFile).toBe(path.join(store.dataDir, PASSWORD_FILE));
+    expect(statSync(store.passwordFile!).mode & 0o777).toBe(0o600);
+  });
+
+  it.each([
+    { name: 'no credentials', headers: {}, code: '194', status: 401 },
+    { name: 'a wrong password', headers: { Authorization: `Basic ${Buffer.from('default:nope').toString('base64')}` }, code: '516', status: 403 },
+    { name: 'another user', headers: { 'X-ClickHouse-User': 'admin', 'X-ClickHouse-Key': 'x' }, code: '516', status: 403 },
+  ])('refuses $name (HTTP $status, code $code) and runs nothing', async ({ headers, code, status }) => {
+    const r = await post('DROP TABLE guarded', headers as Record<string, string>);
+    expect(r.status).toBe(status);
+    expect(r.headers.get('x-clickhouse-exception-code')).toBe(code);
+    expect(await count('guarded')).toBe(1);
+  });
+
+  it('accepts the password as X-ClickHouse-Key and as user/password parameters, as ClickHouse does', async () => {
+    const viaHeaders = await post('SELECT 1', { 'X-ClickHouse-User': 'default', 'X-ClickHouse-Key': store.password });
+    expect(await viaHeaders.text()).toBe('1\n');
+    const viaParams = await post('SELECT 2', {}, `user=default&password=${encodeURIComponent(store.password)}`);
+    expect(await viaParams.text()).toBe('2\n');
+  });
+
+  it('refuses multi-statements: SELECT 1; DROP TABLE … drops nothing', async () => {
+    const r = await raw(`database=${DB}`, { body: 'SELECT 1; DROP TABLE guarded' });
+    expect(r.status).toBe(400);
+    expect(r.body).toMatch(/Multi-statements are not allowed/);
+    expect(await count('guarded')).toBe(1);
+    // a trailing semicolon is still one statement
+    expect((await raw(`database=${DB}`, { body: 'SELECT 3;' })).body).toBe('3\n');
+    // a semicolon inside a string or a comment is not a statement separator
+    expect((await raw(`database=${DB}`, { body: "SELECT 'a;b' /* ; */ -- ;\n" })).body).toBe('a;b\n');
+  });
+
+  it('runs a GET read-only whatever readonly=0 says', async () => {
+    const r = await raw(`database=${DB}&readonly=0&query=${encodeURIComponent('DROP TABLE guarded')}`);
+    expect(r.status).toBe(500); // as ClickHouse answers READONLY
+    expect(r.headers.get('x-clickhouse-exception-code')).toBe('164');
+    expect(await count('guarded')).toBe(1);
+  });
+
+  it('refuses a cross-site text/plain POST (CSRF) even with credentials in the URL', async () => {
+    const r = await fetch(`${server.url}/?database=${DB}&user=default&password=${encodeURIComponent(store.password)}`, {
+      method: 'POST',
+      body: 'DROP TABLE guarded',
+      headers: { 'Content-Type': 'text/plain', Origin: 'https://evil.example', 'Sec-Fetch-Site': 'cross-site' },
+    });
+    expect(r.headers.get('x-clickhouse-exception-code')).toBe('497');
+    expect(await count('guarded')).toBe(1);
+  });
+
+  it.each([
+    { name: 'file()', sql: "SELECT * FROM file('/etc/hostname', 'LineAsString')" },
+    { name: 'url()', sql: "SELECT * FROM url('http://127.0.0.1:1/', 'LineAsString')" },
+    { name: 'INFILE', sql: "INSERT INTO guarded FROM INFILE '/etc/hostname' FORMAT TSV" },
+    { name: 'INTO OUTFILE', sql: "SELECT 1 INTO OUTFILE '/tmp/sluice-outfile-probe'" },
+    { name: 'a File engine', sql: 'CREATE TABLE leak (s String) ENGINE = File(TSV)' },
+    { name: 'executable()', sql: "SELECT * FROM executable('id', 'TSV', 's String')" },
+    { name: 'SYSTEM', sql: 'SYSTEM SHUTDOWN' },
+  ])('refuses $name: no file system, network or process access from SQL', async ({ sql }) => {
+    const r = await raw(`database=${DB}`, { body: sql });
+    expect(r.status).toBe(500); // as ClickHouse answers ACCESS_DENIED
+    expect(r.headers.get('x-clickhouse-exception-code')).toBe('497');
+  });
+
+  it('runs requests concurrently: an insert finishes while a slow read is still running', async () => {
+    const order: string[] = [];
+    const slow = raw(`database=${DB}`, { body: 'SELECT sum(sipHash64(number)) FROM numbers(300000000)' }).then(() => order.push('slow read'));
+    await new Promise((r) => setTimeout(r, 100));
+    const insert = raw(`database=${DB}`, { body: 'INSERT INTO guarded FORMAT JSONEachRow\n{"a":1}' }).then(() => order.push('insert'));
+    await Promise.all([slow, insert]);
+    expect(order).toEqual(['insert', 'slow read']);
+  });
+});
+
+describe('embedded ClickHouse data directory', () => {
+  it('refuses a second process on the same directory with an error naming the directory', () => {
+    const root = path.resolve(import.meta.dirname, '../../..');
+    const r = spawnSync(path.join(root, 'node_modules/.bin/node'), [path.join(root, 'bin/sluice.ts'), 'clickhouse', '--data-dir', store.dataDir, '--embedded-clickhouse-port', '0'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(store.dataDir);
+    expect(r.stderr).toMatch(new RegExp(`already open in another process \\(pid ${process.pid}\\)`));
+  });
+});

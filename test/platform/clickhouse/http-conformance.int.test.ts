@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createClient, ClickHouseLogLevel, type ClickHouseClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedClickHouse, type EmbeddedClickHouse } from '../../../platform/clickhouse/embedded-clickhouse-server.ts';
+import { openEmbeddedStore, type EmbeddedStore } from '../../../platform/clickhouse/embedded-store.ts';
 
 /**
  * Conformance of the embedded endpoint with a genuine ClickHouse server: Debian's
@@ -99,8 +99,9 @@ interface Answer {
   contentType: string | null;
 }
 
-async function ask(url: string, search: string, body?: string, urlPath = '/'): Promise<Answer & { exceptionCodeHeader: string | null }> {
-  const res = await fetch(`${url}${urlPath}${search ? `?${search}` : ''}`, { method: body === undefined ? 'GET' : 'POST', body });
+async function ask(url: string, password: string, search: string, body?: string, urlPath = '/'): Promise<Answer & { exceptionCodeHeader: string | null }> {
+  const headers = { Authorization: `Basic ${Buffer.from(`default:${password}`).toString('base64')}` };
+  const res = await fetch(`${url}${urlPath}${search ? `?${search}` : ''}`, { method: body === undefined ? 'GET' : 'POST', body, headers });
   const text = await res.text();
   const code = /^Code: (\d+)[.,]/.exec(text);
   return {
@@ -144,21 +145,26 @@ const requests: { name: string; search: string; body?: string; path?: string; co
   { name: 'unknown setting in the URL', search: `no_such_setting=1&${q('SELECT 1')}` },
   { name: 'empty query', search: '', body: '' },
   { name: 'runtime exception', search: '', body: 'SELECT throwIf(1)' },
+  // safety: both refuse a second statement, and a GET stays read-only whatever it asks
+  { name: 'multi-statements refused', search: 'database=conformance', body: 'SELECT 1; DROP TABLE events' },
+  { name: 'GET with readonly=0 runs no DDL', search: `database=conformance&readonly=0&${q('DROP TABLE events')}` },
+  { name: 'the table is still there', search: 'database=conformance', body: 'SELECT count() FROM events' },
   { name: 'DROP DATABASE', search: '', body: 'DROP DATABASE conformance' },
 ];
 
 describe.skipIf(skip)('HTTP conformance: embedded endpoint vs clickhouse-server', () => {
   let real: { url: string; stop(): Promise<void> } | undefined;
-  let embedded: EmbeddedClickHouse | undefined;
+  let embedded: EmbeddedStore | undefined;
+  const embeddedDir = mkdtempSync(path.join(tmpdir(), 'sluice-conformance-'));
   const answers = new Map<string, { real: Answer; embedded: Answer & { exceptionCodeHeader: string | null } }>();
 
   beforeAll(async () => {
     if (!binary) {
       throw new Error(`clickhouse-server is not installed; the conformance test needs Debian's package: ${INSTALL_HINT}`);
     }
-    [real, embedded] = await Promise.all([startRealServer(binary), startEmbeddedClickHouse()]);
+    [real, embedded] = await Promise.all([startRealServer(binary), openEmbeddedStore({ dataDir: embeddedDir, port: 0 })]);
     for (const r of requests) {
-      const [a, b] = [await ask(real.url, r.search, r.body, r.path), await ask(embedded.url, r.search, r.body, r.path)];
+      const [a, b] = [await ask(real.url, '', r.search, r.body, r.path), await ask(embedded.url, embedded.password, r.search, r.body, r.path)];
       const { exceptionCodeHeader: _ignored, ...realAnswer } = a;
       answers.set(r.name, { real: realAnswer, embedded: b });
     }
@@ -166,6 +172,7 @@ describe.skipIf(skip)('HTTP conformance: embedded endpoint vs clickhouse-server'
 
   afterAll(async () => {
     await Promise.all([real?.stop(), embedded?.close()]);
+    rmSync(embeddedDir, { recursive: true, force: true });
   });
 
   it.each(requests)('$name: same status and body', ({ name, compareContentType }) => {
@@ -178,8 +185,8 @@ describe.skipIf(skip)('HTTP conformance: embedded endpoint vs clickhouse-server'
   });
 
   it('the same client calls give the same results on both', async () => {
-    const run = async (url: string): Promise<unknown[]> => {
-      const client: ClickHouseClient = createClient({ url, log: { level: ClickHouseLogLevel.OFF } });
+    const run = async (url: string, password: string): Promise<unknown[]> => {
+      const client: ClickHouseClient = createClient({ url, password, log: { level: ClickHouseLogLevel.OFF } });
       try {
         const out: unknown[] = [await client.ping()];
         await client.command({ query: 'CREATE TABLE client_probe (id UInt32, name String) ENGINE = MergeTree() ORDER BY id' });
@@ -195,6 +202,6 @@ describe.skipIf(skip)('HTTP conformance: embedded endpoint vs clickhouse-server'
       }
     };
     if (!real || !embedded) throw new Error('servers not started');
-    expect(await run(embedded.url)).toEqual(await run(real.url));
+    expect(await run(embedded.url, embedded.password)).toEqual(await run(real.url, ''));
   });
 });
