@@ -1,0 +1,31 @@
+import type { AuditEntry } from './audit-entry.ts';
+
+/** A place in the log's reading order (newest first): time, then chain, then seq. */
+export interface AuditPosition {
+  atMs: number;
+  chain: string;
+  seq: number;
+}
+
+/**
+ * Where audit entries live: ClickHouse's `audit_log` (clickhouse-audit-store.ts) or
+ * memory (InMemoryAuditStore) in tests. Append-only: nothing in sluice updates or deletes.
+ */
+export interface AuditStore {
+  /**
+   * Stores one entry. Idempotent for the same entry (a retried append does not store it
+   * twice); a failure leaves it unknown whether the entry landed.
+   */
+  append(entry: AuditEntry): Promise<void>;
+  /** Up to `limit` entries, newest first (time, chain, seq descending), strictly after `after`. */
+  page(opts: { limit: number; after?: AuditPosition | undefined }): Promise<AuditEntry[]>;
+  /** Every entry ordered by chain, then seq — the order verification walks. */
+  scan(): AsyncIterable<AuditEntry>;
+}
+
+/** Newest-first order of AuditStore.page. */
+export function compareNewestFirst(a: AuditPosition, b: AuditPosition): number {
+  if (a.atMs !== b.atMs) return b.atMs - a.atMs;
+  if (a.chain !== b.chain) return a.chain < b.chain ? 1 : -1;
+  return b.seq - a.seq;
+}
