@@ -7,8 +7,10 @@ import { createKafka } from '../../ingest/kafka/kafka-client.ts';
 import { buildRowSampler } from '../../ingest/sampling/row-sampler.ts';
 import { KafkaBreachPublisher } from '../../engine/adapters/breach-publishers.ts';
 import { SliEngine } from '../../engine/adapters/sli-engine.ts';
-import { attachGraphQLSubscriptions, createGraphQLSchema, createGraphQLServer, type ApiDeps } from '../graphql/graphql-server.ts';
-import { createGraphQLHttpHandler } from '../http/graphql-http-handler.ts';
+import type { ApiDeps } from '../graphql/graphql-server.ts';
+import { queryLimitsOf } from '../graphql/query-limits.ts';
+import { openApiAccess } from '../auth/api-access.ts';
+import { createApiRoutes } from '../http/api-routes.ts';
 import { startHttpServer } from '../http/http-server.ts';
 import { indexPageRoute } from '../http/index-page.ts';
 import { SLUICE_VERSION } from './package-version.ts';
@@ -72,31 +74,35 @@ export async function runClusterApi(config: SluiceConfig, logger: Logger): Promi
   const { clickhouseUrl, brokers } = requireCluster(config, false);
   const clickhouse = await connectClickHouse({ url: clickhouseUrl, database: config.clickhouseDatabase, username: config.clickhouseUser, password: config.clickhousePassword });
   await migrate(clickhouse);
+  // tokens are required unless SLUICE_AUTH=off on a loopback host (docs/api-security.md)
+  const access = await openApiAccess({ setting: config.auth, host: config.host, port: config.httpPort, process: 'cluster-api', clickhouse, logger })
+    .catch(async (err: unknown) => {
+      await clickhouse.close();
+      throw err;
+    });
   const apiDeps = {
     logger,
+    access,
     slo: { clickhouse },
     health: {
       version: SLUICE_VERSION, mode: 'cluster-api', clickhouse, clickhouseMode: 'external', clickhouseUrl,
       database: config.clickhouseDatabase, kafkaBrokers: brokers, simulator: false, startedAtMs: Date.now(),
     },
   } satisfies ApiDeps;
-  const schema = createGraphQLSchema(apiDeps);
-  const graphql = createGraphQLServer(apiDeps, schema);
-  await graphql.start();
-  const handler = createGraphQLHttpHandler(graphql);
+  const api = await createApiRoutes({ deps: apiDeps, limits: queryLimitsOf(config), maxBodyBytes: config.graphqlMaxBodyBytes });
   const http = await startHttpServer({
     host: config.host,
     port: config.httpPort,
     logger,
-    routes: [async (req, res, url) => (url.pathname === '/graphql' ? (await handler(req, res, url), true) : false), indexPageRoute()],
+    routes: [...api.routes, indexPageRoute()],
   });
-  const closeSubscriptions = attachGraphQLSubscriptions(http.server, schema, logger);
-  process.stdout.write(`sluice ${SLUICE_VERSION} API: GraphQL at ${http.url}/graphql (ClickHouse ${clickhouseUrl})\n`);
+  const closeSubscriptions = api.attachSubscriptions(http.server);
+  process.stdout.write(`sluice ${SLUICE_VERSION} API: GraphQL at ${http.url}/graphql (ClickHouse ${clickhouseUrl}); auth ${access.authenticator.mode} (${access.modeReason})\n`);
   return {
     async stop() {
       await closeSubscriptions();
       await http.close();
-      await graphql.stop();
+      await api.stop();
       await clickhouse.close();
     },
   };

@@ -15,8 +15,10 @@ import { SliEngine } from '../../engine/adapters/sli-engine.ts';
 import { ClickHouseRowWriter } from '../../ingest/sink/clickhouse-row-writer.ts';
 import { runSimulator } from '../../ingest/simulator/simulator-runner.ts';
 import { TrafficSimulator } from '../../ingest/simulator/traffic-simulator.ts';
-import { attachGraphQLSubscriptions, createGraphQLSchema, createGraphQLServer, type ApiDeps } from '../graphql/graphql-server.ts';
-import { createGraphQLHttpHandler } from '../http/graphql-http-handler.ts';
+import type { ApiDeps } from '../graphql/graphql-server.ts';
+import { queryLimitsOf } from '../graphql/query-limits.ts';
+import { openApiAccess } from '../auth/api-access.ts';
+import { createApiRoutes } from '../http/api-routes.ts';
 import { startHttpServer, type RouteHandler } from '../http/http-server.ts';
 import { indexPageRoute } from '../http/index-page.ts';
 import { SLUICE_VERSION } from './package-version.ts';
@@ -55,6 +57,13 @@ export async function runEmbedded(config: SluiceConfig, logger: Logger): Promise
   stops.push(() => clickhouse.close());
   const { applied } = await migrate(clickhouse);
   logger.info({ applied }, 'ClickHouse schema up to date');
+  // tokens and audit log; the auth mode (SLUICE_AUTH): open only on loopback while no token
+  // exists — an unsafe combination stops start-up here, before anything else runs
+  const access = await openApiAccess({ setting: config.auth, host: config.host, port: config.httpPort, process: 'embedded', clickhouse, logger })
+    .catch(async (err: unknown) => {
+      for (const stop of stops.reverse()) await stop();
+      throw err;
+    });
 
   const engine = await SliEngine.start({ clickhouse, logger, sloDir: config.sloDir, allowedLatenessMs: config.allowedLatenessMs });
   stops.push(() => engine.stop());
@@ -89,25 +98,20 @@ export async function runEmbedded(config: SluiceConfig, logger: Logger): Promise
 
   const apiDeps = {
     logger,
+    access,
     slo: { engine, clickhouse },
     health: {
       version: SLUICE_VERSION, mode: 'embedded', clickhouse, clickhouseMode: config.clickhouseUrl ? 'external' : 'embedded',
       clickhouseUrl, database: config.clickhouseDatabase, kafkaBrokers: [], metrics, simulator: config.simulate, startedAtMs,
     },
   } satisfies ApiDeps;
-  const schema = createGraphQLSchema(apiDeps);
-  const graphql = createGraphQLServer(apiDeps, schema);
-  await graphql.start();
-  stops.push(() => graphql.stop());
-  const graphqlHandler = createGraphQLHttpHandler(graphql);
+  // GraphQL and ingest behind one admission: cross-site refusal, token, limits, roles (api/http/api-routes.ts)
+  const api = await createApiRoutes({ deps: apiDeps, limits: queryLimitsOf(config), maxBodyBytes: config.graphqlMaxBodyBytes });
+  stops.push(() => api.stop());
   const routes: RouteHandler[] = [
-    async (req, res, url) => {
-      if (url.pathname !== '/graphql') return false;
-      await graphqlHandler(req, res, url);
-      return true;
-    },
-    createNdjsonIngestHandler({ pipeline, maxBodyBytes: 64 * 1024 * 1024, maxLineBytes: config.maxMessageBytes }),
-    (() => {
+    ...api.routes,
+    api.guardNdjson(createNdjsonIngestHandler({ pipeline, maxBodyBytes: 64 * 1024 * 1024, maxLineBytes: config.maxMessageBytes })),
+    api.guardOtlp((() => {
       const otlp = createOtlpHttpHandler({
         maxBodyBytes: 64 * 1024 * 1024,
         protobuf: otlpProtobufCodec(),
@@ -117,14 +121,14 @@ export async function runEmbedded(config: SluiceConfig, logger: Logger): Promise
         },
       });
       return (req, res) => otlp(req, res);
-    })() satisfies RouteHandler,
+    })() satisfies RouteHandler),
     indexPageRoute(),
   ];
   const http = await startHttpServer({ host: config.host, port: config.httpPort, routes, logger });
   stops.push(() => http.close());
-  stops.push(attachGraphQLSubscriptions(http.server, schema, logger));
+  stops.push(api.attachSubscriptions(http.server));
 
-  printBanner({ httpUrl: http.url, clickhouseUrl, embedded, dataDir, simulate: config.simulate, database: config.clickhouseDatabase });
+  printBanner({ httpUrl: http.url, clickhouseUrl, embedded, dataDir, simulate: config.simulate, database: config.clickhouseDatabase, auth: { mode: access.authenticator.mode, reason: access.modeReason } });
   return {
     url: http.url,
     async stop() {
@@ -141,7 +145,11 @@ function printBanner(o: {
   dataDir: string | undefined;
   simulate: boolean;
   database: string;
+  auth: { mode: 'required' | 'off'; reason: string };
 }): void {
+  const auth = o.auth.mode === 'off'
+    ? `OFF — ${o.auth.reason}: anyone on this machine may call the API; other hosts are refused (docs/api-security.md). Create a token (sluice token create) and restart to require tokens.`
+    : `required — send Authorization: Bearer <token> (${o.auth.reason}; tokens: sluice token create|list|revoke)`;
   const clickhouse = o.embedded
     ? [
         `  Data         ${o.dataDir} (embedded ClickHouse, native chDB; survives restarts; --data-dir to change)`,
@@ -153,7 +161,9 @@ function printBanner(o: {
     `sluice ${SLUICE_VERSION} — embedded mode (one process, no external services)`,
     '',
     `  GraphQL      ${o.httpUrl}/graphql   (subscriptions: ${o.httpUrl.replace('http', 'ws')}/graphql)`,
-    `               try: curl -s ${o.httpUrl}/graphql -H 'content-type: application/json' \\`,
+    `  Auth         ${auth}`,
+    `  Console      ${o.httpUrl}/graphql in a browser (works offline)`,
+    `               try: curl -s ${o.httpUrl}/graphql -H 'content-type: application/json'${o.auth.mode === 'off' ? '' : ' -H "authorization: Bearer $SLUICE_TOKEN"'} \\`,
     `                      -d '{"query":"{ health { rowsIngested { spans logs checks deploys incidents } } }"}'`,
     `  Ingest       POST NDJSON to ${o.httpUrl}/ingest/{spans|logs|checks|deploys|incidents}`,
     `  OTLP/HTTP    ${o.httpUrl}/v1/traces, ${o.httpUrl}/v1/logs (protobuf or JSON; point an OpenTelemetry SDK exporter here)`,

@@ -1,12 +1,21 @@
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { GraphQLError, GraphQLScalarType, Kind, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { API_ERROR_CODES } from './api-error.ts';
+import type { ApiAccess } from '../auth/api-access.ts';
+import { authorizeSchema } from '../auth/field-authorization.ts';
+import type { Principal } from '../auth/principal.ts';
+import { accessResolvers } from './access-resolvers.ts';
+import { auditResolvers } from './audit-resolvers.ts';
+import { gateNotAvailable, type GateArgs, type GateResolver } from './gate-contract.ts';
+import { principalOf } from './graphql-context.ts';
 import { resolveHealth, type HealthDeps } from './health-resolver.ts';
 import { sloResolvers, sloSubscriptions, type SloDeps } from './slo-resolvers.ts';
 import { resolveSpanEstimate, type SpanEstimateArgs } from './span-estimate-resolver.ts';
@@ -17,6 +26,10 @@ export interface ApiDeps {
   health: HealthDeps;
   slo: SloDeps;
   logger: Logger;
+  /** Tokens, audit log and service ownership: who may call, and the record of what they did. */
+  access: ApiAccess;
+  /** Gate evaluation (gate-contract.ts); until it is wired in, `gate` answers UNAVAILABLE. */
+  gate?: GateResolver;
 }
 
 const STATUSES = new Set(['OK', 'WARNING', 'BREACHED', 'RECOVERED', 'UNKNOWN']);
@@ -44,7 +57,7 @@ const EpochMs = new GraphQLScalarType({
 });
 
 /** Codes GraphQL itself and Apollo give to bad requests; shown as-is. */
-const PASS_THROUGH = new Set<string>([...API_ERROR_CODES, 'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'OPERATION_RESOLUTION_FAILURE']);
+const PASS_THROUGH = new Set<string>([...API_ERROR_CODES, 'QUERY_TOO_COMPLEX', 'PAYLOAD_TOO_LARGE', 'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'OPERATION_RESOLUTION_FAILURE']);
 
 /**
  * The Apollo server with sluice's schema. Errors are masked by default (GraphQL Yoga's
@@ -52,7 +65,10 @@ const PASS_THROUGH = new Set<string>([...API_ERROR_CODES, 'GRAPHQL_PARSE_FAILED'
  * "Unexpected error." with code INTERNAL_SERVER_ERROR and is logged with its stack.
  */
 export function createGraphQLSchema(deps: ApiDeps): GraphQLSchema {
-  return makeExecutableSchema({
+  const access = accessResolvers(deps.access);
+  const audit = auditResolvers(deps.access);
+  const gate = deps.gate ?? gateNotAvailable;
+  const schema = makeExecutableSchema({
     typeDefs: TYPE_DEFS,
     resolvers: {
       EpochMs,
@@ -61,10 +77,16 @@ export function createGraphQLSchema(deps: ApiDeps): GraphQLSchema {
         health: () => resolveHealth(deps.health),
         ...sloResolvers(deps.slo),
         spanEstimate: (_: unknown, args: SpanEstimateArgs) => resolveSpanEstimate(deps.slo.clickhouse, args),
+        ...access.Query,
+        ...audit.Query,
+        gate: (_: unknown, args: GateArgs, context: unknown) => gate(args, principalOf(context)),
       },
+      Mutation: access.Mutation,
       Subscription: sloSubscriptions(deps.slo),
     },
   });
+  // every field checked against api/auth/roles.ts; mutations and gate decisions audited
+  return authorizeSchema(schema, { audit: deps.access.audit, ownership: deps.access.ownership, logger: deps.logger });
 }
 
 /** The error mask shared by HTTP queries and WebSocket subscriptions. */
@@ -82,18 +104,55 @@ function maskError(logger: Logger) {
 }
 
 export function createGraphQLServer(deps: ApiDeps, schema: GraphQLSchema = createGraphQLSchema(deps)): ApolloServer {
-  return new ApolloServer({ schema, introspection: true, formatError: maskError(deps.logger) });
+  return new ApolloServer({ schema, introspection: true, formatError: maskError(deps.logger),
+    // Apollo's default landing page loads from a CDN (blank offline): off; api/http/graphql-console-page.ts serves a local one
+    plugins: [ApolloServerPluginLandingPageDisabled()] });
+}
+
+/** How subscriptions are admitted: the same rules as HTTP requests (api/http/api-routes.ts). */
+export interface SubscriptionGuard {
+  /** Why an upgrade request is refused (e.g. cross-site), or undefined. */
+  refuseUpgrade(req: IncomingMessage): string | undefined;
+  /** The caller, from the upgrade's Authorization header or `connectionParams.authorization`; throws when there is none. */
+  authenticate(req: IncomingMessage, connectionParams: Readonly<Record<string, unknown>> | undefined): Promise<Principal>;
+  /** Refusal of a subscribe message's query (QUERY_TOO_COMPLEX), or undefined. */
+  checkQuery(query: string): GraphQLError | undefined;
 }
 
 /**
  * Serves subscriptions over WebSocket (graphql-ws) on `path` of an HTTP server, with the
- * same schema and error masking as queries. Returns the function that closes it.
+ * same schema and error masking as queries. Returns the function that closes it. Without
+ * a guard no connection has a caller, so every field refuses (fail closed).
  */
-export function attachGraphQLSubscriptions(server: Server, schema: GraphQLSchema, logger: Logger, path = '/graphql'): () => Promise<void> {
-  const wss = new WebSocketServer({ server, path });
+export function attachGraphQLSubscriptions(server: Server, schema: GraphQLSchema, logger: Logger, path = '/graphql', guard?: SubscriptionGuard): () => Promise<void> {
+  const wss = new WebSocketServer({
+    server,
+    path,
+    verifyClient: (info, done) => {
+      const refusal = guard?.refuseUpgrade(info.req);
+      if (refusal) done(false, 403, refusal);
+      else done(true);
+    },
+  });
   const mask = maskError(logger);
+  const principals = new WeakMap<object, Principal>();
   const cleanup = useServer({
     schema,
+    // a connection without a valid token is closed with 4403 Forbidden before any subscribe
+    onConnect: async (ctx) => {
+      if (!guard) return false;
+      try {
+        principals.set(ctx.extra, await guard.authenticate(ctx.extra.request, ctx.connectionParams));
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    context: (ctx) => ({ principal: principals.get(ctx.extra) }),
+    onSubscribe: (_ctx, _id, payload) => {
+      const refusal = guard?.checkQuery(payload.query);
+      return refusal ? [refusal] : undefined;
+    },
     // parse/validation errors of a subscribe message: the client's mistake, with a code
     onError: (_ctx, _id, _payload, errors) => errors.map((e) => new GraphQLError(e.message, {
       ...(e.nodes ? { nodes: e.nodes } : {}),

@@ -94,6 +94,20 @@ export const ConfigSchema = z.strictObject({
       return out;
     })
     .default({}),
+  /**
+   * Whether API requests (GraphQL, HTTP ingest, OTLP/HTTP) need a bearer token: `required`;
+   * `off` (only with a loopback host); `auto` = required, except `sluice start` on a loopback
+   * host while no token exists (docs/api-security.md, "Auth modes").
+   */
+  auth: z.enum(['auto', 'required', 'off']).default('auto'),
+  /** Deepest field nesting a GraphQL operation may have (root field = 1). */
+  graphqlMaxDepth: PositiveInt.default(10),
+  /** Most aliased fields in one GraphQL operation. */
+  graphqlMaxAliases: z.coerce.number().int().nonnegative().default(30),
+  /** Highest cost of one GraphQL operation (1 a field; ClickHouse-backed fields more: api/graphql/query-limits.ts). */
+  graphqlMaxCost: PositiveInt.default(1000),
+  /** Largest GraphQL request body, bytes (larger → 413). */
+  graphqlMaxBodyBytes: PositiveInt.default(262_144),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type SluiceConfig = z.infer<typeof ConfigSchema>;
@@ -131,6 +145,11 @@ export const OPTIONS: { key: Key; env: string; flag: string; doc: string }[] = [
   { key: 'sampleRate', env: 'SLUICE_SAMPLE_RATE', flag: '--sample-rate', doc: 'share of traces whose raw rows are stored, ratio 0–1 (default 1); SLIs stay exact' },
   { key: 'sampleErrorRate', env: 'SLUICE_SAMPLE_ERROR_RATE', flag: '--sample-error-rate', doc: 'share of error rows stored, ratio 0–1, >= sample rate (default 1)' },
   { key: 'sampleRates', env: 'SLUICE_SAMPLE_RATES', flag: '--sample-rates', doc: 'per-service rates: service=rate[:errorRate],… (default none)' },
+  { key: 'auth', env: 'SLUICE_AUTH', flag: '--auth', doc: 'auto | required | off: bearer tokens for GraphQL and ingest; auto = required unless `sluice start` binds to loopback and no token exists; off only on loopback (default auto; docs/api-security.md)' },
+  { key: 'graphqlMaxDepth', env: 'SLUICE_GRAPHQL_MAX_DEPTH', flag: '--graphql-max-depth', doc: 'deepest field nesting of a GraphQL operation (default 10)' },
+  { key: 'graphqlMaxAliases', env: 'SLUICE_GRAPHQL_MAX_ALIASES', flag: '--graphql-max-aliases', doc: 'most aliased fields in a GraphQL operation (default 30)' },
+  { key: 'graphqlMaxCost', env: 'SLUICE_GRAPHQL_MAX_COST', flag: '--graphql-max-cost', doc: 'highest cost of a GraphQL operation: 1 a field, ClickHouse-backed fields more (default 1000)' },
+  { key: 'graphqlMaxBodyBytes', env: 'SLUICE_GRAPHQL_MAX_BODY_BYTES', flag: '--graphql-max-body-bytes', doc: 'largest GraphQL request body, bytes; larger → 413 (default 262144)' },
   { key: 'logLevel', env: 'LOG_LEVEL', flag: '--log-level', doc: 'fatal|error|warn|info|debug|trace|silent (default info)' },
 ];
 
