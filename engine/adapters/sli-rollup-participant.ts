@@ -1,19 +1,21 @@
-import { toDateTime64 } from '../../platform/clickhouse/clickhouse-time.ts';
 import type { BatchParticipant } from '../../ingest/pipeline/batch-participant.ts';
-import { NO_OFFSET, partitionKey, type SourcePosition } from '../../ingest/pipeline/source-position.ts';
+import type { IngestSegment } from '../../ingest/pipeline/ingest-segment.ts';
+import { partitionKey } from '../../ingest/pipeline/source-position.ts';
 import type { Row } from '../../ingest/sink/signal-rows.ts';
+import { toDateTime64 } from '../../platform/clickhouse/clickhouse-time.ts';
 import type { SluiceEvent } from '../../schema/events/v1/signal.ts';
-import type { SourceActivityTracker } from '../core/freshness/source-activity-tracker.ts';
 import { LatencySketch } from '../core/sketch/latency-sketch.ts';
 import { countEvent } from '../core/sli/sli-counter.ts';
-import { SLI_EVENT_TIME_MS, SLI_SIGNALS, type SliSignal } from '../core/sli/indicator-strategy.ts';
+import { SLI_SIGNALS, type SliSignal } from '../core/sli/indicator-strategy.ts';
 import type { Slo } from '../core/slo/slo-definition.ts';
-import type { BucketEvent, MinuteBucketStore, RecordOutcome } from '../core/window/minute-bucket-store.ts';
-import { bucketKeyId, type BucketKey } from '../core/window/minute-bucket.ts';
+import { bucketKeyId, type BucketKey, type MinuteBucketDelta } from '../core/window/minute-bucket.ts';
+import type { SliSegmentDelta, SourceProgress } from '../core/window/sli-segment.ts';
+import type { BucketEvent, RecordOutcome } from '../core/window/minute-bucket-store.ts';
+import type { SliDeltaPublisher } from './sli-delta-bus.ts';
 
 export const SLI_ROLLUP_TABLE = 'sli_rollups';
 
-interface PartitionDelta {
+interface Cell {
   key: BucketKey;
   minuteStartMs: number;
   good: number;
@@ -22,113 +24,186 @@ interface PartitionDelta {
   sketch?: LatencySketch;
 }
 
-interface PartitionAccumulator {
-  source: string;
-  partition: number;
-  /** Highest offset observed since the last drain. */
-  offset: number;
-  deltas: Map<string, PartitionDelta>;
+/** How a source stands right now (from the worker): backlog and last activity. */
+export interface SourceStatus {
+  caughtUp: boolean;
+  /** Wall clock of the last input from the source, epoch ms. */
+  lastActivityAtMs?: number | undefined;
 }
 
 export interface SliRollupParticipantOptions {
   /** The SLOs in force (re-read on every event, so a reloaded SLO directory applies at once). */
   slos: () => readonly Slo[];
-  /** The current minute buckets (replaced when the engine resyncs from ClickHouse). */
-  store: () => MinuteBucketStore;
-  activity: SourceActivityTracker;
-  /** Called for every event that counted for at least one SLO: which SLOs changed. */
-  onCounted?: (sloNames: readonly string[]) => void;
+  /** Where the durable segments' SLI deltas and the sources' progress go (judges read them). */
+  publisher: SliDeltaPublisher;
+  /** Events this far (ms) behind their source's newest event are flagged late in the rollups. */
+  allowedLatenessMs: number;
+  /** Backlog and activity of a source (Kafka worker); embedded sources are always caught up. */
+  sourceStatus?: (source: string, partition: number) => SourceStatus;
+  /** Wall clock, epoch ms. */
+  now?: () => number;
+}
+
+interface SourceInfo {
+  source: string;
+  partition: number;
+  signal: SliSignal;
+  /** Highest event time seen (counted), epoch ms: flags late events. */
+  maxEventTimeMs: number | undefined;
+  /** Highest event time of the durable segments, epoch ms: what progress reports (deltas precede it). */
+  durableMaxEventTimeMs: number | undefined;
+  /** Last durable position. */
+  hi: number;
+  lastActivityAtMs: number | undefined;
 }
 
 const SLI_SIGNAL_SET = new Set<string>(SLI_SIGNALS);
 
 /**
  * Counts every valid event toward the SLIs it belongs to, exactly and before sampling
- * (DESIGN.md guarantee 1), into the in-memory minute buckets the evaluator reads, and
- * hands the same counts to the ingest batch as `sli_rollups` delta rows — one per
- * (partition, key, minute), carrying the partition's highest offset — so they become
- * durable together with the batch and before its offsets are committed (guarantee 3).
+ * (DESIGN.md guarantee 1), per ingest segment: the counts become `sli_rollups` delta rows
+ * written with the segment (one per key and minute, carrying the segment's bounds, so a
+ * replayed segment is deduplicated with the rest of its rows), and — once the segment is
+ * durable — `SliSegmentDelta`s published to the judges with the sources' progress.
  */
 export class SliRollupParticipant implements BatchParticipant {
   readonly tables = [SLI_ROLLUP_TABLE] as const;
   private readonly opts: SliRollupParticipantOptions;
-  private partitions = new Map<string, PartitionAccumulator>();
+  private readonly sources = new Map<string, SourceInfo>();
 
   constructor(opts: SliRollupParticipantOptions) {
     this.opts = opts;
   }
 
-  observe(event: SluiceEvent, position: SourcePosition): void {
+  observe(event: SluiceEvent, segment: IngestSegment): void {
     if (!SLI_SIGNAL_SET.has(event.signal)) return;
-    const signal = event.signal as SliSignal;
-    const e = event.event as { service: string };
-    this.opts.activity.observe(e.service, signal, (SLI_EVENT_TIME_MS[signal] as (x: unknown) => number)(event.event));
-    const pk = partitionKey(position.source, position.partition);
-    let acc = this.partitions.get(pk);
-    if (!acc) this.partitions.set(pk, (acc = { source: position.source, partition: position.partition, offset: NO_OFFSET, deltas: new Map() }));
-    if (position.offset > acc.offset) acc.offset = position.offset;
-    const accumulator = acc;
-    const store = this.opts.store();
-    const counted = countEvent(this.opts.slos(), event, pk, {
-      record(bucketEvent: BucketEvent): RecordOutcome {
-        const outcome = store.record(bucketEvent);
-        const id = `${bucketKeyId(bucketEvent.key)}\u001f${outcome.minuteStartMs}`;
-        let d = accumulator.deltas.get(id);
-        if (!d) accumulator.deltas.set(id, (d = { key: bucketEvent.key, minuteStartMs: outcome.minuteStartMs, good: 0, total: 0, late: 0 }));
-        d.total++;
-        if (bucketEvent.good) d.good++;
-        if (outcome.late) d.late++;
-        if (bucketEvent.latencyMs !== undefined) (d.sketch ??= new LatencySketch()).add(bucketEvent.latencyMs);
-        return outcome;
+    const info = this.source(segment.source, segment.partition, event.signal as SliSignal);
+    info.lastActivityAtMs = (this.opts.now ?? Date.now)();
+    let cells = segment.scratch.get(this) as Map<string, Cell> | undefined;
+    if (!cells) segment.scratch.set(this, (cells = new Map()));
+    const accumulator = cells;
+    const lateness = this.opts.allowedLatenessMs;
+    countEvent(this.opts.slos(), event, segment.key, {
+      record(e: BucketEvent): RecordOutcome {
+        const minuteStartMs = Math.floor(e.eventTimeMs / 60_000) * 60_000;
+        const late = info.maxEventTimeMs !== undefined && e.eventTimeMs < info.maxEventTimeMs - lateness;
+        if (info.maxEventTimeMs === undefined || e.eventTimeMs > info.maxEventTimeMs) info.maxEventTimeMs = e.eventTimeMs;
+        const id = `${bucketKeyId(e.key)}\u001f${minuteStartMs}`;
+        let cell = accumulator.get(id);
+        if (!cell) accumulator.set(id, (cell = { key: e.key, minuteStartMs, good: 0, total: 0, late: 0 }));
+        cell.total++;
+        if (e.good) cell.good++;
+        if (late) cell.late++;
+        if (e.latencyMs !== undefined) (cell.sketch ??= new LatencySketch()).add(e.latencyMs);
+        return { minuteStartMs, late, watermarkMs: info.maxEventTimeMs - lateness };
       },
     });
-    if (counted.length > 0) this.opts.onCounted?.(counted.map((c) => c.sloName));
   }
 
-  retainPartitions(owned: ReadonlySet<string>): void {
-    // the in-memory buckets still hold these counts until the resync that follows an assignment
-    for (const [key, acc] of this.partitions) if (acc.offset !== NO_OFFSET && !owned.has(key)) this.partitions.delete(key);
+  rowsOf(segment: IngestSegment): { table: string; rows: Row[] }[] {
+    const cells = this.cellsOf(segment);
+    if (cells.length === 0) return [];
+    const writtenAt = toDateTime64((this.opts.now ?? Date.now)());
+    const rows = cells.map((c): Row => {
+      const buckets = c.sketch?.toBuckets() ?? [];
+      return {
+        slo: c.key.sloName,
+        service: c.key.service,
+        environment: c.key.environment,
+        version: c.key.version,
+        minute: toDateTime64(c.minuteStartMs).slice(0, 19),
+        good: c.good,
+        total: c.total,
+        late_events: c.late,
+        sketch_index: buckets.map((b) => b.index),
+        sketch_count: buckets.map((b) => b.count),
+        source: segment.source,
+        source_partition: segment.partition,
+        source_offset: segment.hi,
+        segment_lo: segment.lo,
+        written_at: writtenAt,
+      };
+    });
+    return [{ table: SLI_ROLLUP_TABLE, rows }];
   }
 
-  /** Adds the counts observed but not yet drained into `store` (after a resync rebuilt it). */
-  replayPendingInto(store: MinuteBucketStore): void {
-    for (const acc of this.partitions.values()) {
-      for (const d of acc.deltas.values()) {
-        store.mergeDelta({
-          key: d.key, minuteStartMs: d.minuteStartMs, good: d.good, total: d.total, lateEvents: d.late,
-          ...(d.sketch ? { sketch: d.sketch.toBuckets() } : {}),
-        });
+  /** Publishes the durable segments' deltas, then their sources' progress. */
+  async durable(segments: readonly IngestSegment[]): Promise<void> {
+    const deltas: SliSegmentDelta[] = [];
+    const touched = new Map<string, SourceInfo>();
+    for (const segment of segments) {
+      const bySlo = new Map<string, MinuteBucketDelta[]>();
+      for (const c of this.cellsOf(segment)) {
+        const delta: MinuteBucketDelta = { key: c.key, minuteStartMs: c.minuteStartMs, good: c.good, total: c.total, lateEvents: c.late };
+        if (c.sketch) delta.sketch = c.sketch.toBuckets();
+        const list = bySlo.get(c.key.sloName) ?? [];
+        list.push(delta);
+        bySlo.set(c.key.sloName, list);
       }
+      const position = { source: segment.source, partition: segment.partition, lo: segment.lo, hi: segment.hi };
+      for (const [sloName, buckets] of bySlo) deltas.push({ sloName, position, buckets });
+      if (SLI_SIGNAL_SET.has(segment.signal)) {
+        const info = this.source(segment.source, segment.partition, segment.signal as SliSignal);
+        info.hi = Math.max(info.hi, segment.hi);
+        if (segment.maxEventTimeMs >= 0 && (info.durableMaxEventTimeMs === undefined || segment.maxEventTimeMs > info.durableMaxEventTimeMs)) {
+          info.durableMaxEventTimeMs = segment.maxEventTimeMs;
+        }
+        touched.set(partitionKey(segment.source, segment.partition), info);
+      }
+    }
+    if (deltas.length === 0 && touched.size === 0) return;
+    await this.opts.publisher.publish({ deltas, progress: [...touched.values()].map((info) => this.progressOf(info)) });
+  }
+
+  /**
+   * Publishes the progress of sources with nothing new (idle Kafka partitions, a quiet HTTP
+   * source) so judges know they are caught up. `owned` limits it to the partitions this
+   * worker owns (all known sources when absent).
+   */
+  async heartbeat(owned?: ReadonlySet<string>): Promise<void> {
+    const infos = [...this.sources.entries()].filter(([key]) => owned === undefined || owned.has(key)).map(([, info]) => info);
+    if (infos.length === 0) return;
+    await this.opts.publisher.publish({ deltas: [], progress: infos.map((info) => this.progressOf(info)) });
+  }
+
+  /** Registers a source before its first event (e.g. a newly assigned, idle Kafka partition). */
+  track(source: string, partition: number, signal: SliSignal, resume: { through: number; maxEventTimeMs: number }): void {
+    const info = this.source(source, partition, signal);
+    info.hi = Math.max(info.hi, resume.through);
+    if (resume.maxEventTimeMs >= 0) {
+      if (info.maxEventTimeMs === undefined || resume.maxEventTimeMs > info.maxEventTimeMs) info.maxEventTimeMs = resume.maxEventTimeMs;
+      if (info.durableMaxEventTimeMs === undefined || resume.maxEventTimeMs > info.durableMaxEventTimeMs) info.durableMaxEventTimeMs = resume.maxEventTimeMs;
     }
   }
 
-  drain(): { table: string; rows: Row[] }[] {
-    // the store also keeps its own pending deltas; ours are per partition, so drop its copy
-    this.opts.store().takeDeltas();
-    const rows: Row[] = [];
-    const writtenAt = toDateTime64(Date.now());
-    for (const acc of this.partitions.values()) {
-      for (const d of acc.deltas.values()) {
-        const buckets = d.sketch?.toBuckets() ?? [];
-        rows.push({
-          slo: d.key.sloName,
-          service: d.key.service,
-          environment: d.key.environment,
-          version: d.key.version,
-          minute: toDateTime64(d.minuteStartMs).slice(0, 19),
-          good: d.good,
-          total: d.total,
-          late_events: d.late,
-          sketch_index: buckets.map((b) => b.index),
-          sketch_count: buckets.map((b) => b.count),
-          source: acc.source,
-          source_partition: acc.partition,
-          source_offset: acc.offset,
-          written_at: writtenAt,
-        });
-      }
-    }
-    this.partitions = new Map();
-    return rows.length > 0 ? [{ table: SLI_ROLLUP_TABLE, rows }] : [];
+  /** Forgets sources not in `owned` (after a rebalance). */
+  retain(owned: ReadonlySet<string>): void {
+    for (const key of [...this.sources.keys()]) if (!owned.has(key)) this.sources.delete(key);
+  }
+
+  private progressOf(info: SourceInfo): SourceProgress {
+    const status = this.opts.sourceStatus?.(info.source, info.partition);
+    return {
+      source: info.source,
+      partition: info.partition,
+      signal: info.signal,
+      hi: info.hi,
+      maxEventTimeMs: info.durableMaxEventTimeMs,
+      caughtUp: status?.caughtUp ?? true,
+      reportedAtMs: (this.opts.now ?? Date.now)(),
+      lastActivityAtMs: status?.lastActivityAtMs ?? info.lastActivityAtMs,
+    };
+  }
+
+  private source(source: string, partition: number, signal: SliSignal): SourceInfo {
+    const key = partitionKey(source, partition);
+    let info = this.sources.get(key);
+    if (!info) this.sources.set(key, (info = { source, partition, signal, maxEventTimeMs: undefined, durableMaxEventTimeMs: undefined, hi: -1, lastActivityAtMs: undefined }));
+    return info;
+  }
+
+  private cellsOf(segment: IngestSegment): Cell[] {
+    const cells = segment.scratch.get(this) as Map<string, Cell> | undefined;
+    return cells ? [...cells.values()].sort((a, b) => a.minuteStartMs - b.minuteStartMs) : [];
   }
 }

@@ -19,6 +19,12 @@ export const DEAD_LETTER_REASONS = [
   'invalid_otlp', // OTLP message decoded but an item could not be mapped (e.g. no service.name)
   'unknown_topic', // message from a topic with no configured decoder
   'decoder_error', // the decoder threw (a bug): caught so that the stream goes on; detail is the error's name and message
+  // set by the ingest pipeline after decoding (ingest/pipeline/ingest-pipeline.ts):
+  'event_time_in_future', // event time later than now + the allowed clock skew (SLUICE_MAX_CLOCK_SKEW_MS)
+  'event_time_too_old', // event time older than the longest retention (400 days of rollups)
+  'duration_out_of_range', // a span's or check's durationMs beyond SLUICE_MAX_DURATION_MS
+  'storage_rejected', // ClickHouse refused the row's content (isolated by halving the insert); detail is the table and error
+  'dead_letter_rejected', // ClickHouse refused even the dead-letter row (counted and logged only)
 ] as const;
 export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
 

@@ -1,63 +1,100 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isSignal } from '../../schema/events/v1/signal.ts';
-import { readBody } from '../../platform/http/read-body.ts';
-import { errorMessage, SluiceError } from '../../platform/errors/sluice-error.ts';
+import { isSignal, type Signal } from '../../schema/events/v1/signal.ts';
+import { readBody, statusOfBodyError } from '../../platform/http/read-body.ts';
+import { errorMessage, isRetriable, SluiceError } from '../../platform/errors/sluice-error.ts';
 import type { DecodedItem } from '../decode/decoder.ts';
 import { JsonEventDecoder } from '../decode/json-event-decoder.ts';
-import type { IngestPipeline } from '../pipeline/ingest-pipeline.ts';
-import { NO_OFFSET } from '../pipeline/source-position.ts';
+
+export interface NdjsonIngestDeps {
+  /**
+   * Takes every decoded item of one request (valid events and rejected lines) and resolves
+   * once they are durable; a retriable rejection (store failing, backpressure) → 503.
+   */
+  submit(signal: Signal, items: DecodedItem[]): Promise<void>;
+  maxBodyBytes: number;
+  maxLineBytes: number;
+  /** Counts a whole request refused before any line was read (413, 415, corrupt body, …), by reason. */
+  onRejectedRequest?: (reason: string) => void;
+}
 
 /**
  * `POST /ingest/<signal>` with NDJSON: one sluice v1 contract object per line (the same
  * contracts and validation as the Kafka topics). Invalid lines are dead-lettered with
- * their reason, valid ones are written; the response comes once both are durable:
+ * their reason, valid ones are written; the response comes only once both are durable
+ * (the request shares a batch with concurrent ones: group commit):
  * `{"accepted": n, "rejected": [{"line": 3, "reason": "schema_violation", "detail": "…"}]}`.
+ * Lines are split on raw bytes and each is decoded strictly (invalid UTF-8 is a dead letter
+ * `invalid_utf8`, as on every other path). While the store is failing the request is
+ * refused with 503 and `Retry-After`, before anything is taken.
  */
-export function createNdjsonIngestHandler(deps: { pipeline: IngestPipeline; maxBodyBytes: number; maxLineBytes: number }) {
+export function createNdjsonIngestHandler(deps: NdjsonIngestDeps) {
+  const decoders = new Map<Signal, JsonEventDecoder>();
   return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> => {
     const match = /^\/ingest\/([a-z]+)\/?$/.exec(url.pathname);
     if (!match) return false;
     const signal = match[1]!;
-    const reply = (status: number, body: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json' });
+    const reply = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
       res.end(JSON.stringify(body));
     };
+    const refuse = (status: number, reason: string, message: string, headers: Record<string, string> = {}) => {
+      deps.onRejectedRequest?.(reason);
+      reply(status, { error: message, reason }, headers);
+      if (!req.complete) res.once('finish', () => req.destroy());
+    };
     if (!isSignal(signal)) {
-      reply(404, { error: `unknown signal "${signal}"; use one of spans, logs, checks, deploys, incidents` });
+      refuse(404, 'unknown_signal', `unknown signal "${signal}"; use one of spans, logs, checks, deploys, incidents`);
       return true;
     }
     if (req.method !== 'POST') {
       res.setHeader('allow', 'POST');
-      reply(405, { error: 'use POST with an NDJSON body' });
+      refuse(405, 'method_not_allowed', 'use POST with an NDJSON body');
       return true;
     }
     let body: Buffer;
     try {
       body = await readBody(req, deps.maxBodyBytes);
     } catch (err) {
-      const code = err instanceof SluiceError && err.code === 'PAYLOAD_TOO_LARGE' ? 413 : 400;
-      reply(code, { error: errorMessage(err) });
+      const status = statusOfBodyError(err);
+      refuse(status, err instanceof SluiceError ? err.code.toLowerCase() : 'unreadable_body', errorMessage(err));
       return true;
     }
-    const decoder = new JsonEventDecoder(signal);
-    const lines = body.toString('utf8').split('\n');
+    let decoder = decoders.get(signal);
+    if (!decoder) decoders.set(signal, (decoder = new JsonEventDecoder(signal)));
     const items: DecodedItem[] = [];
     const rejected: { line: number; reason: string; detail: string }[] = [];
-    lines.forEach((line, index) => {
-      if (line.trim() === '') return;
-      const raw = Buffer.from(line, 'utf8');
-      let item: DecodedItem;
-      if (raw.byteLength > deps.maxLineBytes) {
-        item = { ok: false, signal, reason: 'oversized', detail: `line is ${raw.byteLength} bytes, limit is ${deps.maxLineBytes}`, raw };
-      } else {
-        item = decoder.decode(raw)[0]!;
-      }
-      if (!item.ok) rejected.push({ line: index + 1, reason: item.reason, detail: item.detail });
+    let line = 0;
+    for (let start = 0; start <= body.length; ) {
+      let end = body.indexOf(0x0a, start);
+      if (end === -1) end = body.length;
+      line++;
+      let raw = body.subarray(start, end);
+      if (raw.length > 0 && raw[raw.length - 1] === 0x0d) raw = raw.subarray(0, raw.length - 1);
+      start = end + 1;
+      if (isBlank(raw)) continue;
+      const item: DecodedItem = raw.byteLength > deps.maxLineBytes
+        ? { ok: false, signal, reason: 'oversized', detail: `line is ${raw.byteLength} bytes, limit is ${deps.maxLineBytes} (SLUICE_MAX_MESSAGE_BYTES)`, raw }
+        : decoder.decode(raw)[0]!;
+      if (!item.ok) rejected.push({ line, reason: item.reason, detail: item.detail });
       items.push(item);
-    });
-    deps.pipeline.add({ source: 'http', partition: 0, offset: NO_OFFSET }, items);
-    await deps.pipeline.flush();
-    reply(rejected.length > 0 && rejected.length === items.length ? 400 : 200, { accepted: items.length - rejected.length, rejected });
+    }
+    if (items.length === 0) {
+      reply(200, { accepted: 0, rejected: [] });
+      return true;
+    }
+    try {
+      await deps.submit(signal, items);
+    } catch (err) {
+      if (isRetriable(err)) refuse(503, err instanceof SluiceError ? err.code.toLowerCase() : 'unavailable', `${errorMessage(err)}; nothing of this request was taken`, { 'retry-after': '1' });
+      else refuse(500, 'internal', 'Unexpected error.');
+      return true;
+    }
+    reply(rejected.length === items.length ? 400 : 200, { accepted: items.length - rejected.length, rejected });
     return true;
   };
+}
+
+function isBlank(bytes: Uint8Array): boolean {
+  for (const b of bytes) if (b !== 0x20 && b !== 0x09 && b !== 0x0d && b !== 0x0a) return false;
+  return true;
 }

@@ -1,15 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
-import { isRetriable } from '../../platform/errors/sluice-error.ts';
+import { errorMessage, isRetriable, SluiceError } from '../../platform/errors/sluice-error.ts';
+import { readBody, statusOfBodyError } from '../../platform/http/read-body.ts';
 import type { DecodedItem } from '../decode/decoder.ts';
 import type { OtlpDecodeResult } from '../decode/otlp/otlp-decode-result.ts';
 import { OtlpLogDecoder } from '../decode/otlp/otlp-log-decoder.ts';
 import type { OtlpExportResponse, OtlpProtobufCodec, OtlpRpcStatus } from '../decode/otlp/otlp-protobuf-codec.ts';
 import type { OtlpEncoding } from '../decode/otlp/otlp-request-reader.ts';
 import { OtlpTraceDecoder } from '../decode/otlp/otlp-trace-decoder.ts';
-
-const gunzipAsync = promisify(gunzip);
 
 /** google.rpc.Code values used in error bodies. */
 const RPC_INVALID_ARGUMENT = 3;
@@ -31,6 +28,8 @@ export interface OtlpHttpHandlerDeps {
   maxBodyBytes: number;
   /** Needed for `application/x-protobuf`; without it protobuf requests get 415. */
   protobuf?: OtlpProtobufCodec;
+  /** Counts a whole request refused (405, 413, 415, corrupt body, unavailable, …), by reason. */
+  onRejectedRequest?: (reason: string) => void;
 }
 
 interface Route {
@@ -49,16 +48,20 @@ const MEDIA_TYPES: Record<string, OtlpEncoding> = {
 class HttpFailure extends Error {
   readonly status: number;
   readonly rpcCode: number;
-  constructor(status: number, rpcCode: number, message: string) {
+  /** Counted reason of the rejection. */
+  readonly reason: string;
+  constructor(status: number, rpcCode: number, message: string, reason: string) {
     super(message);
     this.status = status;
     this.rpcCode = rpcCode;
+    this.reason = reason;
   }
 }
 
 /**
  * OTLP/HTTP receiver for the embedded mode: POST `/v1/traces` and `/v1/logs` with
- * `application/x-protobuf` or `application/json` bodies (optionally `Content-Encoding: gzip`),
+ * `application/x-protobuf` or `application/json` bodies (optionally `Content-Encoding` gzip or
+ * zstd — the Collector's choices — or deflate, br),
  * answered as the OTLP/HTTP spec says (https://opentelemetry.io/docs/specs/otlp/#otlphttp):
  * 200 with an `Export…ServiceResponse` in the request's encoding, carrying `partialSuccess`
  * when some items were rejected; 400 for bodies that are no export request; 413 for bodies
@@ -101,17 +104,22 @@ export function createOtlpHttpHandler(deps: OtlpHttpHandlerDeps): (req: Incoming
     try {
       if (req.method !== 'POST') {
         res.setHeader('Allow', 'POST');
-        throw new HttpFailure(405, RPC_INVALID_ARGUMENT, `method ${req.method} not allowed, use POST`);
+        throw new HttpFailure(405, RPC_INVALID_ARGUMENT, `method ${req.method} not allowed, use POST`, 'method_not_allowed');
       }
       const decoder = encoding === undefined ? undefined : route.decoders[encoding];
       if (decoder === undefined) {
-        throw new HttpFailure(415, RPC_INVALID_ARGUMENT, `unsupported content type "${mediaType}", use application/x-protobuf or application/json`);
+        throw new HttpFailure(415, RPC_INVALID_ARGUMENT, `unsupported content type "${mediaType}", use application/x-protobuf or application/json`, 'unsupported_media_type');
       }
-      const body = await readBody(req, deps.maxBodyBytes);
+      const body = await readRequestBody(req, deps.maxBodyBytes);
+      if (body.byteLength === 0 && encoding === 'otlp_proto') {
+        // an empty protobuf message is a valid, empty export request
+        reply(res, 200, replyEncoding, (codec) => route.encodeResponse(codec, {}), {}, protobuf);
+        return true;
+      }
       const result = decoder.decodeRequest(body);
       if (!result.ok) {
-        await deps.submit([result.item]);
-        throw new HttpFailure(400, RPC_INVALID_ARGUMENT, `${result.item.reason}: ${result.item.detail}`);
+        await submitOrFail(deps, [result.item]);
+        throw new HttpFailure(400, RPC_INVALID_ARGUMENT, `${result.item.reason}: ${result.item.detail}`, result.item.reason);
       }
       await submitOrFail(deps, result.items);
       const response: OtlpExportResponse =
@@ -120,9 +128,12 @@ export function createOtlpHttpHandler(deps: OtlpHttpHandlerDeps): (req: Incoming
           : { partialSuccess: { [route.rejectedKey]: result.rejected, errorMessage: rejectionSummary(result.items, result.rejected) } };
       reply(res, 200, replyEncoding, (codec) => route.encodeResponse(codec, response), response, protobuf);
     } catch (err) {
-      const failure = err instanceof HttpFailure ? err : new HttpFailure(500, RPC_INTERNAL, 'Unexpected error.');
+      const failure = err instanceof HttpFailure ? err : new HttpFailure(500, RPC_INTERNAL, 'Unexpected error.', 'internal');
+      deps.onRejectedRequest?.(failure.reason);
       if (!res.headersSent) {
         const status: OtlpRpcStatus = { code: failure.rpcCode, message: failure.message };
+        // OTLP/HTTP: a retryable 503 may say when to retry
+        if (failure.status === 503) res.setHeader('Retry-After', '1');
         reply(res, failure.status, replyEncoding, (codec) => codec.encodeStatus(status), status, protobuf);
       }
       // the body may be unread (415, 413): close so the client does not keep sending
@@ -138,38 +149,20 @@ async function submitOrFail(deps: OtlpHttpHandlerDeps, items: DecodedItem[]): Pr
   } catch (err) {
     // masked: the cause stays with the sink's own logging
     throw isRetriable(err)
-      ? new HttpFailure(503, RPC_UNAVAILABLE, 'ingest temporarily unavailable, retry later')
-      : new HttpFailure(500, RPC_INTERNAL, 'Unexpected error.');
+      ? new HttpFailure(503, RPC_UNAVAILABLE, `ingest temporarily unavailable (${errorMessage(err)}), retry later`, err instanceof SluiceError ? err.code.toLowerCase() : 'unavailable')
+      : new HttpFailure(500, RPC_INTERNAL, 'Unexpected error.', 'internal');
   }
 }
 
-/** Reads the body, gunzipping it when asked, refusing more than `maxBytes` either way. */
-async function readBody(req: IncomingMessage, maxBytes: number): Promise<Uint8Array> {
-  const contentEncoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
-  if (contentEncoding !== 'identity' && contentEncoding !== 'gzip') {
-    throw new HttpFailure(415, RPC_INVALID_ARGUMENT, `unsupported content encoding "${contentEncoding}", use gzip or none`);
-  }
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) throw tooLarge(maxBytes);
-    chunks.push(chunk);
-  }
-  const body = Buffer.concat(chunks, size);
-  if (contentEncoding === 'identity') return body;
+/** Reads the body (gzip, zstd, deflate, br), refusing more than `maxBytes` either way. */
+async function readRequestBody(req: IncomingMessage, maxBytes: number): Promise<Uint8Array> {
   try {
-    return await gunzipAsync(body, { maxOutputLength: maxBytes });
+    return await readBody(req, maxBytes);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(maxBytes);
-    throw new HttpFailure(400, RPC_INVALID_ARGUMENT, `body is not valid gzip: ${(err as Error).message}`);
+    const status = statusOfBodyError(err);
+    const code = err instanceof SluiceError ? err.code.toLowerCase() : 'unreadable_body';
+    throw new HttpFailure(status, status === 413 ? RPC_RESOURCE_EXHAUSTED : RPC_INVALID_ARGUMENT, errorMessage(err), code);
   }
-}
-
-function tooLarge(maxBytes: number): HttpFailure {
-  return new HttpFailure(413, RPC_RESOURCE_EXHAUSTED, `request body larger than ${maxBytes} bytes`);
 }
 
 /** "2 rejected: invalid_otlp: resource has no service.name attribute; …" */

@@ -1,25 +1,22 @@
 import type { SluiceEvent } from '../../schema/events/v1/signal.ts';
 import type { Row } from '../sink/signal-rows.ts';
-import type { SourcePosition } from './source-position.ts';
+import type { IngestSegment } from './ingest-segment.ts';
 
 /**
- * A stage that rides along with the ingest batch: it sees every valid event exactly once
- * (before sampling, and never a replayed position already durable in its tables), and at
- * flush time hands over rows to be written in the same batch — e.g. the exact minute
- * rollups of the SLI engine. Its rows carry `source`, `source_partition` and
- * `source_offset` (the highest offset of that partition they cover) so replays skip them.
+ * A stage that rides along with the ingest batch: it sees every valid event exactly once,
+ * before sampling and never one at a position already durable, and hands over rows that
+ * are written with the event's segment (same insert token scheme, so a replayed segment
+ * writes them once) — e.g. the exact minute rollups of the SLI engine. After the
+ * segments' rows are durable, and before they are marked done, it may publish what
+ * depends on them (the SLI deltas judges read).
  */
 export interface BatchParticipant {
-  /** Tables this participant writes; their max offsets gate `observe`. */
+  /** Tables this participant writes. */
   readonly tables: readonly string[];
-  observe(event: SluiceEvent, position: SourcePosition): void;
-  /** Rows to write for everything observed since the last drain, per table. */
-  drain(): { table: string; rows: Row[] }[];
-  /** Called after the batch's rows are durable (before offsets are committed). */
-  onDurable?(): void;
-  /**
-   * Partitions were reassigned: forget what was observed for partitions no longer owned
-   * (`source#partition` keys) — their new owner replays them from the committed offset.
-   */
-  retainPartitions?(owned: ReadonlySet<string>): void;
+  /** A valid event at `position` of `segment`. Per-segment state goes in `segment.scratch`. */
+  observe(event: SluiceEvent, segment: IngestSegment, position: number): void;
+  /** Rows to write with the segment, per table (called once, when the segment is flushed). */
+  rowsOf(segment: IngestSegment): { table: string; rows: Row[] }[];
+  /** The segments' rows are durable; called before they are marked done. A failure is retried. */
+  durable?(segments: readonly IngestSegment[]): Promise<void>;
 }

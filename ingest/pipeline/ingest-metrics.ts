@@ -13,8 +13,16 @@ export class IngestMetrics {
   readonly deadLettered = new Map<string, number>();
   /** Events not stored as raw rows, per reason (e.g. `sampled_out`); they still counted toward SLIs. */
   readonly notStored = new Map<string, number>();
+  /** Whole requests (or simulator ticks) refused before any item was taken, per `<door>:<reason>`. */
+  readonly rejectedRequests = new Map<string, number>();
+  /** Fields of accepted events cut to their storage limit, per field (the events still counted). */
+  readonly truncated = new Map<string, number>();
   /** Rows skipped because a replay found them already durable (not a loss). */
   replaySkipped = 0;
+  /** Partitions whose progress was reset because their log is shorter than what was durable (topic recreated). */
+  progressResets = 0;
+  /** Segments not written because a newer owner had claimed their partition (a rebalance). */
+  fencedSegments = 0;
   /** Dead letters the dead-letter topic refused for good (kept in the dead_letters table). */
   deadLetterTopicFailures = 0;
   flushes = 0;
@@ -24,6 +32,14 @@ export class IngestMetrics {
 
   countDeadLetter(reason: string): void {
     this.deadLettered.set(reason, (this.deadLettered.get(reason) ?? 0) + 1);
+  }
+
+  countRejectedRequest(reason: string): void {
+    this.rejectedRequests.set(reason, (this.rejectedRequests.get(reason) ?? 0) + 1);
+  }
+
+  countTruncated(field: string): void {
+    this.truncated.set(field, (this.truncated.get(field) ?? 0) + 1);
   }
 
   countNotStored(reason: string): void {
@@ -36,7 +52,11 @@ export class IngestMetrics {
       written: { ...this.written },
       deadLettered: Object.fromEntries(this.deadLettered),
       notStored: Object.fromEntries(this.notStored),
+      truncated: Object.fromEntries(this.truncated),
+      rejectedRequests: Object.fromEntries(this.rejectedRequests),
       replaySkipped: this.replaySkipped,
+      progressResets: this.progressResets,
+      fencedSegments: this.fencedSegments,
       deadLetterTopicFailures: this.deadLetterTopicFailures,
       flushes: this.flushes,
       flushRetries: this.flushRetries,

@@ -1,49 +1,78 @@
-import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { errorMessage } from '../../platform/errors/sluice-error.ts';
+import { isTransientStoreError } from '../../platform/clickhouse/clickhouse-error-kind.ts';
+import { SluiceError, errorMessage, isRetriable } from '../../platform/errors/sluice-error.ts';
 import type { Signal } from '../../schema/events/v1/signal.ts';
 import type { DecodedItem } from '../decode/decoder.ts';
 import type { RowWriter } from '../sink/clickhouse-row-writer.ts';
 import { DEAD_LETTER_TABLE, SIGNAL_TABLES, deadLetterRow, type Row, type SignalTable } from '../sink/signal-rows.ts';
 import type { BatchParticipant } from './batch-participant.ts';
+import { IngestSegment, type DeadLetter } from './ingest-segment.ts';
 import type { IngestMetrics } from './ingest-metrics.ts';
+import { claimPartitions, type ClaimRequest, type PartitionClaim } from './partition-claim.ts';
+import type { ProgressRow, ProgressStore } from './partition-progress.ts';
 import { backoffDelayMs, type BackoffOptions } from './retry-backoff.ts';
-import { NO_OFFSET, partitionKey, type SourcePosition } from './source-position.ts';
+import { partitionKey, type SourcePosition } from './source-position.ts';
+
+export type { DeadLetter } from './ingest-segment.ts';
 
 /** Decides whether a valid event is stored as a raw row, and with which weight (1/p). */
 export type RowSampler = (item: Extract<DecodedItem, { ok: true }>['value']) => { keep: boolean; weight: number; reason?: string };
-
-/** A dead-lettered input, handed to publishers (e.g. the Kafka dead-letter topic). */
-export interface DeadLetter {
-  signal: Signal;
-  reason: string;
-  detail: string;
-  raw: Uint8Array;
-  position: SourcePosition;
-}
 
 export interface DeadLetterPublisher {
   publish(letters: DeadLetter[]): Promise<void>;
 }
 
+/**
+ * Event-time and duration bounds of valid events (issue "verdicts": one span dated year
+ * 9999 or with a duration of 1e16 ms must not poison a batch or a window). Events outside
+ * are dead-lettered with their reason.
+ */
+export interface TimeBounds {
+  /** Oldest accepted event time, as an age from now, ms (the longest retention: the 400-day rollups). */
+  maxAgeMs: number;
+  /** Allowed clock skew of producers: newest accepted event time after now, ms. */
+  maxFutureMs: number;
+  /** Longest accepted span / check duration, ms. */
+  maxDurationMs: number;
+}
+
+export const DEFAULT_TIME_BOUNDS: TimeBounds = {
+  maxAgeMs: 400 * 86_400_000,
+  maxFutureMs: 600_000,
+  maxDurationMs: 86_400_000,
+};
+
 export interface IngestPipelineOptions {
   writer: RowWriter;
+  /** The progress log (partition-progress.ts): claims, pending/done segments, fencing. */
+  progress: ProgressStore;
+  /** Who writes (process and member), on progress rows. */
+  writerId: string;
   metrics: IngestMetrics;
   logger: Logger;
   /** Epoch ms; injected so tests control time. */
   now: () => number;
   /** Flush when this many rows are pending. */
   batchMaxRows: number;
-  /** …or when the oldest pending row has waited this long, ms. */
+  /** …or when the oldest pending input has waited this long, ms. */
   batchMaxDelayMs: number;
   retry?: BackoffOptions;
   sampler?: RowSampler;
   participants?: BatchParticipant[];
   deadLetterPublisher?: DeadLetterPublisher;
+  timeBounds?: TimeBounds;
+  /** Embedded inputs are refused (backpressure) while more rows than this wait. Default 50 × batchMaxRows. */
+  maxPendingRows?: number;
+  /** How long a new owner waits for an older owner's segment in flight, ms. Default 30 000. */
+  claimWaitMs?: number;
+  /** Concurrent inserts of one flush. Default 4. */
+  insertConcurrency?: number;
+  /** Called when an embedded caller starts waiting for durability (group commit: flush now). */
+  onWaiting?: () => void;
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** Highest offset per (source, partition) covered by a flush: what may be committed. */
+/** Next offset to commit per (source, partition) after a flush. */
 export type FlushedPositions = Map<string, { source: string; partition: number; offset: number }>;
 
 export interface FlushHooks {
@@ -51,120 +80,197 @@ export interface FlushHooks {
   onRetry?: (attempt: number, err: unknown) => Promise<void> | void;
   /** Called once when a flush that needed retries succeeds. */
   onRecovered?: () => Promise<void> | void;
+  /** Partitions this worker has lost without noticing (a newer owner claimed them): stop reading them. */
+  onFenced?: (keys: string[]) => void;
 }
 
-interface Batch {
-  rows: Map<string, Row[]>;
-  deadLetters: DeadLetter[];
-  positions: FlushedPositions;
-  rowCount: number;
-  /** True once anything was added (rows, positions, or events counted by participants). */
-  started: boolean;
-  /** When the batch started, epoch ms. */
-  firstAtMs: number;
+interface PartitionState extends PartitionClaim {
+  signal: Signal;
+  /** Next sequence number of this owner's progress rows. */
+  seq: number;
+  /** Sealed end of the replay segment, until it is written. */
+  sealAt?: number | undefined;
+}
+
+interface EmbeddedState {
+  signal: Signal;
+  /** Next position (sequence number) of this embedded source. */
+  next: number;
+  maxEventTimeMs: number;
 }
 
 /**
- * Buffers decoded items into per-table rows and writes them in batches (≥ batchMaxRows
- * rows or ≤ batchMaxDelayMs old). Guarantees (DESIGN.md 3):
- * - a flush resolves only once every row is durable; failures are retried with backoff
- *   for as long as it takes (never dropped, never a crash);
- * - positions already durable in a table are skipped (`prepare` loads them), so a replay
- *   from committed offsets after a crash writes nothing twice; a retried insert whose
- *   response was lost is dropped by the server through its deduplication token.
+ * Buffers decoded inputs into segments — per upstream source, a contiguous range of
+ * positions with its rows per table — and writes them in batches (≥ batchMaxRows rows,
+ * ≤ batchMaxDelayMs old, or at once when an embedded caller waits: group commit).
+ * Guarantees (DESIGN.md 3):
+ * - a flush resolves only once every row is durable; failures of the store are retried with
+ *   backoff for as long as it takes (never dropped, never a crash); a row the store refuses
+ *   for its content is isolated by halving the insert and dead-lettered alone
+ *   (`storage_rejected`) — one row never poisons a batch;
+ * - Kafka positions are claimed, fenced and replayed exactly (partition-progress.ts), so
+ *   nothing is written twice across crashes, restarts and rebalances; every segment is one
+ *   insert per table with a deterministic deduplication token;
+ * - embedded inputs (HTTP, OTLP/HTTP, simulator) get sequence numbers as positions and are
+ *   acknowledged only once durable.
  */
 export class IngestPipeline {
-  private readonly opts: Required<Omit<IngestPipelineOptions, 'sampler' | 'deadLetterPublisher'>> &
-    Pick<IngestPipelineOptions, 'sampler' | 'deadLetterPublisher'>;
-  private batch: Batch = emptyBatch();
-  /** `table|source#partition` → highest offset durable in that table. */
-  private readonly written = new Map<string, number>();
-  private readonly prepared = new Set<string>();
-  private flushing: Promise<FlushedPositions> = Promise.resolve(new Map());
+  private readonly opts: IngestPipelineOptions & Required<Pick<IngestPipelineOptions, 'retry' | 'participants' | 'timeBounds' | 'sleep'>>;
+  /** Segments of the open batch, in arrival order (at most one open per source at a time). */
+  private segments: IngestSegment[] = [];
+  private readonly open = new Map<string, IngestSegment>();
+  private rowCount = 0;
+  private batchStartedAtMs: number | undefined;
+  private flushing: Promise<unknown> = Promise.resolve();
+  private readonly partitions = new Map<string, PartitionState>();
+  private readonly embedded = new Map<string, Promise<EmbeddedState>>();
+  private readonly embeddedReady = new Map<string, EmbeddedState>();
+  /** True while a write is failing and being retried (embedded inputs are refused meanwhile). */
+  private retrying = false;
+  private stopped = false;
 
   constructor(opts: IngestPipelineOptions) {
     this.opts = {
       retry: { initialMs: 100, maxMs: 5_000 },
       participants: [],
+      timeBounds: DEFAULT_TIME_BOUNDS,
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
       ...opts,
     };
   }
 
-  private tablesFor(signal: Signal): string[] {
-    return [SIGNAL_TABLES[signal].table, DEAD_LETTER_TABLE, ...this.opts.participants.flatMap((p) => p.tables)];
-  }
+  // ---- Kafka partitions -------------------------------------------------------------
 
   /**
-   * Loads which offsets of (source, partition) are already durable. Must be awaited
-   * before the first `add` of a Kafka partition (after every assignment).
+   * Takes over partitions (after a Kafka assignment): claims them with a new generation,
+   * waits for an older owner's segment in flight, and learns where to resume. Must be
+   * awaited before the first `add` of a partition.
    */
-  async prepare(source: string, partition: number, signal: Signal, hooks: FlushHooks = {}): Promise<void> {
-    const key = partitionKey(source, partition);
-    if (this.prepared.has(key)) return;
-    for (const table of this.tablesFor(signal)) {
-      const offset = await this.withRetry(() => this.opts.writer.maxWrittenOffset(table, source, partition), hooks);
-      this.written.set(`${table}|${key}`, offset);
+  async claim(requests: readonly (ClaimRequest & { signal: Signal })[], hooks: FlushHooks = {}): Promise<PartitionClaim[]> {
+    if (requests.length === 0) return [];
+    const claims = await this.withRetry(
+      () => claimPartitions(requests, { store: this.opts.progress, writer: this.opts.writerId, waitMs: this.opts.claimWaitMs ?? 30_000, sleep: this.opts.sleep }),
+      hooks,
+    );
+    for (const [i, claim] of claims.entries()) {
+      const req = requests[i]!;
+      const key = partitionKey(claim.source, claim.partition);
+      this.partitions.set(key, { ...claim, signal: req.signal, seq: 1, sealAt: claim.replay?.hi });
+      if (claim.reset) {
+        this.opts.metrics.progressResets++;
+        this.opts.logger.warn({ partition: key, reason: claim.reset }, 'partition progress reset');
+      }
+      if (claim.replay) this.opts.logger.warn({ partition: key, replay: claim.replay }, 'an earlier owner died mid-flush: replaying its segment with the same bounds');
     }
-    this.prepared.add(key);
+    return claims;
   }
 
-  /** Forgets which positions are durable; the next `prepare` of each partition reloads them. */
-  forgetDurable(): void {
-    this.prepared.clear();
-    this.written.clear();
+  /** Keeps only the partitions in `owned` (after a rebalance): others' pending segments are dropped (their new owner replays them). */
+  release(owned: ReadonlySet<string>): void {
+    for (const key of [...this.partitions.keys()]) if (!owned.has(key)) this.partitions.delete(key);
+    const keep = (s: IngestSegment) => s.generation === undefined || owned.has(s.key);
+    const dropped = this.segments.filter((s) => !keep(s));
+    this.segments = this.segments.filter(keep);
+    for (const s of dropped) if (this.open.get(s.key) === s) this.open.delete(s.key);
+    this.rowCount = this.segments.reduce((n, s) => n + s.rowCount, 0);
   }
 
-  /** Forgets what `prepare` learnt (e.g. after a rebalance) and drops pending rows of partitions no longer owned. */
-  retainPartitions(owned: ReadonlySet<string>): void {
-    this.prepared.clear();
-    this.written.clear();
-    for (const [table, rows] of this.batch.rows) {
-      this.batch.rows.set(table, rows.filter((r) => r.source_offset === NO_OFFSET || owned.has(partitionKey(String(r.source), Number(r.source_partition)))));
+  /** Whether a partition is claimed by this pipeline. */
+  owns(source: string, partition: number): boolean {
+    return this.partitions.has(partitionKey(source, partition));
+  }
+
+  /** Adds the items decoded from one Kafka message. The partition must be claimed. */
+  add(position: SourcePosition, items: DecodedItem[], extra: Pick<DeadLetter, 'key' | 'headers'> = {}): void {
+    const key = partitionKey(position.source, position.partition);
+    const state = this.partitions.get(key);
+    if (!state) throw new SluiceError('PARTITION_NOT_CLAIMED', `partition ${key} is not claimed by this worker`);
+    if (position.offset <= state.through) {
+      this.opts.metrics.replaySkipped += items.length;
+      return;
     }
-    this.batch.deadLetters = this.batch.deadLetters.filter((d) => d.position.offset === NO_OFFSET || owned.has(partitionKey(d.position.source, d.position.partition)));
-    for (const key of [...this.batch.positions.keys()]) if (!owned.has(key)) this.batch.positions.delete(key);
-    this.batch.rowCount = [...this.batch.rows.values()].reduce((n, r) => n + r.length, 0);
-    for (const participant of this.opts.participants) participant.retainPartitions?.(owned);
+    let segment = this.open.get(key);
+    if (!segment || segment.sealed) {
+      segment = this.startSegment(new IngestSegment({ source: position.source, partition: position.partition, signal: state.signal, generation: state.generation, sealAt: state.sealAt }));
+      state.sealAt = undefined;
+    }
+    this.addTo(segment, position.offset, items, extra);
   }
 
-  private isDurable(table: string, p: SourcePosition): boolean {
-    if (p.offset === NO_OFFSET) return false;
-    return p.offset <= (this.written.get(`${table}|${partitionKey(p.source, p.partition)}`) ?? -1);
+  // ---- embedded sources -------------------------------------------------------------
+
+  /**
+   * Accepts the items of one embedded input (an HTTP request, a simulator tick) from
+   * `source` (e.g. `http/spans`) as the next position of that source. With `wait`, resolves
+   * once they are durable (group commit: the caller's flusher writes as soon as it can).
+   * Refused while the store is failing or too much is waiting (SluiceError, retriable: the
+   * HTTP layer answers 503).
+   */
+  async accept(source: string, signal: Signal, items: DecodedItem[], opts: { wait?: boolean } = {}): Promise<void> {
+    if (this.stopped) throw new SluiceError('INGEST_STOPPED', 'ingest is stopping', { retriable: true });
+    if (this.retrying) throw new SluiceError('STORE_UNAVAILABLE', 'the store is failing; retry later', { retriable: true });
+    if (this.rowCount > (this.opts.maxPendingRows ?? 50 * this.opts.batchMaxRows)) {
+      throw new SluiceError('INGEST_BACKPRESSURE', `${this.rowCount} rows are waiting to be written; retry later`, { retriable: true });
+    }
+    const state = this.embeddedReady.get(source) ?? (await this.embeddedState(source, signal));
+    let segment = this.open.get(partitionKey(source, 0));
+    if (!segment) segment = this.startSegment(new IngestSegment({ source, partition: 0, signal }));
+    const position = state.next++;
+    this.addTo(segment, position, items, {});
+    if (segment.maxEventTimeMs > state.maxEventTimeMs) state.maxEventTimeMs = segment.maxEventTimeMs;
+    if (opts.wait) {
+      const durable = segment.durable();
+      this.opts.onWaiting?.();
+      await durable;
+    }
   }
 
-  /** Adds the items decoded from one input at `position`. */
-  add(position: SourcePosition, items: DecodedItem[]): void {
+  /** Where an embedded source continues: one past its last durable position. */
+  private embeddedState(source: string, signal: Signal): Promise<EmbeddedState> {
+    let pending = this.embedded.get(source);
+    if (!pending) {
+      pending = (async () => {
+        const latest = (await this.withRetry(() => this.opts.progress.latest([{ source, partition: 0 }]), {})).get(partitionKey(source, 0));
+        const state: EmbeddedState = { signal, next: (latest?.through ?? -1) + 1, maxEventTimeMs: latest?.maxEventTimeMs ?? -1 };
+        this.embeddedReady.set(source, state);
+        return state;
+      })();
+      this.embedded.set(source, pending);
+      pending.catch(() => this.embedded.delete(source));
+    }
+    return pending;
+  }
+
+  // ---- common -----------------------------------------------------------------------
+
+  private startSegment(segment: IngestSegment): IngestSegment {
+    this.segments.push(segment);
+    this.open.set(segment.key, segment);
+    this.batchStartedAtMs ??= this.opts.now();
+    return segment;
+  }
+
+  private addTo(segment: IngestSegment, position: number, items: DecodedItem[], extra: Pick<DeadLetter, 'key' | 'headers'>): void {
     const now = this.opts.now();
-    const b = this.batch;
-    if (!b.started) {
-      b.started = true;
-      b.firstAtMs = now;
-    }
-    for (const item of items) {
+    segment.cover(position);
+    const before = segment.rowCount;
+    const pos: SourcePosition = { source: segment.source, partition: segment.partition, offset: position };
+    for (const decoded of items) {
+      const item = decoded.ok ? this.checkBounds(decoded, now) : decoded;
       if (!item.ok) {
-        if (this.isDurable(DEAD_LETTER_TABLE, position)) {
-          this.opts.metrics.replaySkipped++;
-          continue;
-        }
         this.opts.metrics.countDeadLetter(item.reason);
-        push(b.rows, DEAD_LETTER_TABLE, deadLetterRow(item.signal, item.reason, item.detail, item.raw, position, now));
-        b.deadLetters.push({ signal: item.signal, reason: item.reason, detail: item.detail, raw: item.raw, position });
-        b.rowCount++;
+        segment.push(DEAD_LETTER_TABLE, deadLetterRow(item.signal, item.reason, item.detail, item.raw, pos, now));
+        segment.deadLetters.push({ signal: item.signal, reason: item.reason, detail: item.detail, raw: item.raw, position: pos, ...extra });
         continue;
       }
       const { signal } = item.value;
       this.opts.metrics.accepted[signal]++;
-      for (const participant of this.opts.participants) {
-        if (!participant.tables.some((t) => this.isDurable(t, position))) participant.observe(item.value, position);
-      }
-      const table = SIGNAL_TABLES[signal].table;
-      if (this.isDurable(table, position)) {
-        this.opts.metrics.replaySkipped++;
-        continue;
-      }
       const spec = SIGNAL_TABLES[signal] as SignalTable<Signal>;
-      if (spec.retentionMs !== undefined && spec.eventTimeMs(item.value.event) < now - spec.retentionMs) {
+      const eventTimeMs = spec.eventTimeMs(item.value.event);
+      if (eventTimeMs > segment.maxEventTimeMs) segment.maxEventTimeMs = eventTimeMs;
+      for (const field of (item.value.event as { truncated?: string[] }).truncated ?? []) this.opts.metrics.countTruncated(field);
+      for (const participant of this.opts.participants) participant.observe(item.value, segment, position);
+      if (spec.retentionMs !== undefined && eventTimeMs < now - spec.retentionMs) {
         this.opts.metrics.countNotStored('older_than_raw_retention');
         continue;
       }
@@ -173,101 +279,225 @@ export class IngestPipeline {
         this.opts.metrics.countNotStored(decision.reason ?? 'sampled_out');
         continue;
       }
-      const toRow = SIGNAL_TABLES[signal].toRow as (e: unknown, p: SourcePosition, w: number, n: number) => Row;
-      push(b.rows, table, toRow(item.value.event, position, decision.weight, now));
-      b.rowCount++;
+      const toRow = spec.toRow as (e: unknown, p: SourcePosition, w: number, n: number) => Row;
+      segment.push(spec.table, toRow(item.value.event, pos, decision.weight, now));
     }
-    if (position.offset !== NO_OFFSET) {
-      const key = partitionKey(position.source, position.partition);
-      const seen = b.positions.get(key);
-      if (!seen || seen.offset < position.offset) b.positions.set(key, { source: position.source, partition: position.partition, offset: position.offset });
-    }
+    this.rowCount += segment.rowCount - before;
   }
 
+  /** A valid event outside the time and duration bounds becomes a dead letter with its reason. */
+  private checkBounds(item: Extract<DecodedItem, { ok: true }>, now: number): DecodedItem {
+    const { signal, event } = item.value;
+    const bounds = this.opts.timeBounds;
+    const eventTimeMs = (SIGNAL_TABLES[signal] as SignalTable<Signal>).eventTimeMs(event);
+    const duration = (event as { durationMs?: number }).durationMs;
+    const reject = (reason: 'event_time_in_future' | 'event_time_too_old' | 'duration_out_of_range', detail: string): DecodedItem => ({
+      ok: false, signal, reason, detail, raw: Buffer.from(JSON.stringify(event)),
+    });
+    if (duration !== undefined && duration > bounds.maxDurationMs) {
+      return reject('duration_out_of_range', `durationMs ${duration} exceeds ${bounds.maxDurationMs} ms (SLUICE_MAX_DURATION_MS)`);
+    }
+    if (eventTimeMs > now + bounds.maxFutureMs) {
+      return reject('event_time_in_future', `event time ${new Date(eventTimeMs).toISOString()} is more than ${bounds.maxFutureMs} ms after now (SLUICE_MAX_CLOCK_SKEW_MS)`);
+    }
+    if (eventTimeMs < now - bounds.maxAgeMs) {
+      return reject('event_time_too_old', `event time ${new Date(eventTimeMs).toISOString()} is older than the ${Math.round(bounds.maxAgeMs / 86_400_000)}-day retention`);
+    }
+    return item;
+  }
+
+  /** Rows waiting to be written. */
   get pendingRows(): number {
-    return this.batch.rowCount;
+    return this.rowCount;
   }
 
-  /** True when the pending batch holds batchMaxRows rows or more. */
+  /** True when the open batch holds batchMaxRows rows or more. */
   isFull(): boolean {
-    return this.batch.rowCount >= this.opts.batchMaxRows;
+    return this.rowCount >= this.opts.batchMaxRows;
   }
 
-  /** True when the pending batch is due: full, or its oldest row waited batchMaxDelayMs. */
+  /** True when the open batch is due: full, old enough, or a caller waits for it. */
   isDue(nowMs = this.opts.now()): boolean {
-    const b = this.batch;
-    if (b.rowCount >= this.opts.batchMaxRows) return true;
-    // started, not rowCount > 0: a batch whose events were all sampled out still carries
-    // participant counts and offsets to commit
-    return b.started && nowMs - b.firstAtMs >= this.opts.batchMaxDelayMs;
+    if (this.segments.length === 0) return false;
+    if (this.rowCount >= this.opts.batchMaxRows) return true;
+    if (this.segments.some((s) => s.hasWaiters)) return true;
+    return this.batchStartedAtMs !== undefined && nowMs - this.batchStartedAtMs >= this.opts.batchMaxDelayMs;
+  }
+
+  /** True while a write is being retried. */
+  get inOutage(): boolean {
+    return this.retrying;
   }
 
   /**
-   * Writes everything pending. Flushes are serialised; items added meanwhile go to the
-   * next batch. Resolves with the positions now safe to commit.
+   * Writes the open batch. Flushes run one at a time; inputs added meanwhile go to the next
+   * batch. Resolves with the next offsets to commit per Kafka partition.
    */
   flush(hooks: FlushHooks = {}): Promise<FlushedPositions> {
-    const run = this.flushing.then(() => this.flushDetached(hooks));
-    this.flushing = run.catch(() => new Map());
+    const run = this.flushing.then(() => this.flushOpen(hooks));
+    this.flushing = run.catch(() => undefined);
     return run;
   }
 
-  /**
-   * Detaches the pending batch and writes it. If writing throws (a hook failed; writes
-   * themselves are retried), the batch goes back in front of what arrived meanwhile, so
-   * nothing is lost and no later commit can skip past it.
-   */
-  private async flushDetached(hooks: FlushHooks): Promise<FlushedPositions> {
-    const batch = this.batch;
-    this.batch = emptyBatch();
-    for (const participant of this.opts.participants) {
-      for (const { table, rows } of participant.drain()) for (const row of rows) push(batch.rows, table, row);
+  /** Refuses new embedded input; what is open can still be flushed. */
+  stopAccepting(): void {
+    this.stopped = true;
+  }
+
+  private async flushOpen(hooks: FlushHooks): Promise<FlushedPositions> {
+    // one segment per source per flush: a second one (after a sealed replay segment) waits
+    const taken: IngestSegment[] = [];
+    const seen = new Set<string>();
+    const rest: IngestSegment[] = [];
+    for (const s of this.segments) {
+      if (seen.has(s.key)) rest.push(s);
+      else {
+        seen.add(s.key);
+        taken.push(s);
+        if (this.open.get(s.key) === s) this.open.delete(s.key);
+      }
     }
+    this.segments = rest;
+    this.rowCount = rest.reduce((n, s) => n + s.rowCount, 0);
+    this.batchStartedAtMs = rest.length > 0 ? this.opts.now() : undefined;
+    if (taken.length === 0) return new Map();
     try {
-      return await this.flushBatch(batch, hooks);
+      const positions = await this.writeSegments(taken, hooks);
+      for (const s of taken) s.settle();
+      return positions;
     } catch (err) {
-      this.batch = mergeBatches(batch, this.batch);
+      // a hook failed (writes themselves are retried): the segments go back in front, so
+      // nothing is lost and no later commit skips past them; rewriting them is idempotent
+      this.segments = [...taken, ...this.segments];
+      this.rowCount += taken.reduce((n, s) => n + s.rowCount, 0);
+      this.batchStartedAtMs ??= this.opts.now();
       throw err;
     }
   }
 
-  private async flushBatch(batch: Batch, hooks: FlushHooks): Promise<FlushedPositions> {
+  private async writeSegments(segments: IngestSegment[], hooks: FlushHooks): Promise<FlushedPositions> {
     let retried = false;
-    const retryHooks = (onRetry?: (attempt: number, err: unknown) => Promise<void>): FlushHooks => ({
+    const retryHooks: FlushHooks = {
       onRetry: async (attempt, err) => {
         retried = true;
         await hooks.onRetry?.(attempt, err);
-        await onRetry?.(attempt, err);
       },
-    });
+    };
+    for (const segment of segments) {
+      if (segment.scratch.has(this)) continue; // rows of a re-queued segment were taken already
+      segment.scratch.set(this, true);
+      for (const participant of this.opts.participants) {
+        for (const { table, rows } of participant.rowsOf(segment)) for (const row of rows) segment.push(table, row);
+      }
+    }
     // the dead-letter topic first: a crash after it and before the table insert replays the
     // letter (at-least-once on the topic) instead of skipping it as already durable
-    if (batch.deadLetters.length > 0 && this.opts.deadLetterPublisher) {
+    const letters = segments.flatMap((s) => s.deadLetters);
+    if (letters.length > 0 && this.opts.deadLetterPublisher) {
       const publisher = this.opts.deadLetterPublisher;
-      await this.withRetry(() => this.publishDeadLetters(publisher, batch.deadLetters), retryHooks());
+      await this.withRetry(() => this.publishDeadLetters(publisher, letters), retryHooks);
     }
-    for (const [table, rows] of batch.rows) {
-      if (rows.length === 0) continue;
-      const token = dedupToken(table, rows);
-      let inserted = 0;
-      await this.withRetry(async () => {
-        const pending = rows.filter((r) => !this.isDurable(table, rowPosition(r)));
-        if (pending.length === 0) return;
-        await this.opts.writer.insert(table, pending, token);
-        inserted = pending.length;
-      }, retryHooks(async () => {
-        // the failed insert may have landed (response lost): re-learn what is durable
-        await this.reloadWritten(table, rows).catch(() => undefined);
-      }));
-      this.markWritten(table, rows);
-      const signal = signalOfTable(table);
-      if (signal) this.opts.metrics.written[signal] += inserted;
+
+    const live = await this.fence(segments, retryHooks, hooks);
+    const tasks: (() => Promise<void>)[] = [];
+    for (const segment of live) {
+      for (const [table, rows] of segment.rows) {
+        if (rows.length > 0) tasks.push(() => this.insertIsolating(table, rows, segment.token(table), segment, retryHooks));
+      }
     }
-    for (const participant of this.opts.participants) participant.onDurable?.();
+    await runLimited(tasks, this.opts.insertConcurrency ?? 4);
+    for (const participant of this.opts.participants) {
+      if (participant.durable) await this.withRetry(() => participant.durable!(live), retryHooks);
+    }
+    await this.withRetry(() => this.opts.progress.write(live.map((s) => this.progressRow(s, 'done'))), retryHooks);
+
+    const positions: FlushedPositions = new Map();
+    for (const segment of live) {
+      const state = this.partitions.get(segment.key);
+      if (segment.generation !== undefined && state?.generation === segment.generation) {
+        state.through = Math.max(state.through, segment.hi);
+        state.maxEventTimeMs = Math.max(state.maxEventTimeMs, segment.maxEventTimeMs);
+        positions.set(segment.key, { source: segment.source, partition: segment.partition, offset: segment.hi + 1 });
+      }
+    }
     if (retried) await hooks.onRecovered?.();
     this.opts.metrics.flushes++;
     this.opts.metrics.lastFlushAtMs = this.opts.now();
-    return batch.positions;
+    return positions;
+  }
+
+  /**
+   * Writes `pending` for the Kafka segments, then reads the partitions' latest rows: a
+   * segment whose partition a newer generation has claimed is fenced — `aborted`, not
+   * written, and reported. Embedded segments pass through.
+   */
+  private async fence(segments: IngestSegment[], retryHooks: FlushHooks, hooks: FlushHooks): Promise<IngestSegment[]> {
+    const claimed = segments.filter((s) => s.generation !== undefined && this.partitions.get(s.key)?.generation === s.generation);
+    const orphaned = segments.filter((s) => s.generation !== undefined && !claimed.includes(s));
+    if (claimed.length > 0) {
+      await this.withRetry(() => this.opts.progress.write(claimed.map((s) => this.progressRow(s, 'pending'))), retryHooks);
+      const latest = await this.withRetry(() => this.opts.progress.latest(claimed.map((s) => ({ source: s.source, partition: s.partition }))), retryHooks);
+      const fenced = claimed.filter((s) => (latest.get(s.key)?.generation ?? 0) > s.generation!);
+      if (fenced.length > 0) {
+        await this.withRetry(() => this.opts.progress.write(fenced.map((s) => this.progressRow(s, 'aborted'))), retryHooks);
+        for (const s of fenced) this.partitions.delete(s.key);
+        orphaned.push(...fenced);
+        this.opts.metrics.fencedSegments += fenced.length;
+        this.opts.logger.warn({ partitions: fenced.map((s) => s.key) }, 'fenced: a newer owner claimed these partitions; their segments are left to it');
+        hooks.onFenced?.(fenced.map((s) => s.key));
+      }
+    }
+    return segments.filter((s) => !orphaned.includes(s));
+  }
+
+  private progressRow(segment: IngestSegment, state: 'pending' | 'done' | 'aborted'): ProgressRow {
+    const claimed = segment.generation !== undefined ? this.partitions.get(segment.key) : undefined;
+    const embedded = segment.generation === undefined ? this.embeddedReady.get(segment.source) : undefined;
+    const priorThrough = claimed?.through ?? segment.lo - 1;
+    const maxEventTimeMs = Math.max(segment.maxEventTimeMs, claimed?.maxEventTimeMs ?? -1, embedded?.maxEventTimeMs ?? -1);
+    return {
+      source: segment.source,
+      partition: segment.partition,
+      signal: segment.signal,
+      generation: segment.generation ?? 0,
+      // embedded sources have one writer: their sequence orders their rows
+      seq: claimed ? claimed.seq++ : segment.hi,
+      state,
+      lo: segment.lo,
+      hi: segment.hi,
+      through: state === 'done' ? segment.hi : priorThrough,
+      maxEventTimeMs,
+      writer: this.opts.writerId,
+    };
+  }
+
+  /**
+   * Inserts one table's rows of a segment; a refusal of the rows' content (not of the
+   * store) is narrowed down by halving — each half with a token derived from the whole, so
+   * a replay halves the same way — until the offending row is dead-lettered alone.
+   */
+  private async insertIsolating(table: string, rows: Row[], token: string, segment: IngestSegment, retryHooks: FlushHooks): Promise<void> {
+    try {
+      await this.withRetry(() => this.opts.writer.insert(table, rows, token), retryHooks);
+      const signal = TABLE_SIGNAL.get(table);
+      if (signal) this.opts.metrics.written[signal] += rows.length;
+    } catch (err) {
+      // only a refusal of the rows' content is isolated; anything else (a hook failed) propagates
+      if (!(err instanceof SluiceError && err.code === 'CLICKHOUSE_ROW_REJECTED') || isRetriable(err)) throw err;
+      if (rows.length > 1) {
+        const half = Math.ceil(rows.length / 2);
+        await this.insertIsolating(table, rows.slice(0, half), `${token}/a`, segment, retryHooks);
+        await this.insertIsolating(table, rows.slice(half), `${token}/b`, segment, retryHooks);
+        return;
+      }
+      const row = rows[0]!;
+      const reason = table === DEAD_LETTER_TABLE ? 'dead_letter_rejected' : 'storage_rejected';
+      this.opts.metrics.countDeadLetter(reason);
+      this.opts.logger.warn({ table, err: errorMessage(err) }, 'the store refused a row; it is dead-lettered');
+      if (table === DEAD_LETTER_TABLE) return; // a dead letter the store refuses is counted and logged, nothing more to do
+      const letter = deadLetterRow(segment.signal, reason, `${table}: ${errorMessage(err)}`, Buffer.from(JSON.stringify(row)), rowPosition(row), this.opts.now());
+      await this.insertIsolating(DEAD_LETTER_TABLE, [letter], `${token}/rejected`, segment, retryHooks);
+    }
   }
 
   /**
@@ -284,31 +514,22 @@ export class IngestPipeline {
     }
   }
 
-  private markWritten(table: string, rows: Row[]): void {
-    for (const row of rows) {
-      const p = rowPosition(row);
-      if (p.offset === NO_OFFSET) continue;
-      const key = `${table}|${partitionKey(p.source, p.partition)}`;
-      if ((this.written.get(key) ?? -1) < p.offset) this.written.set(key, p.offset);
-    }
-  }
-
-  private async reloadWritten(table: string, rows: Row[]): Promise<void> {
-    const partitions = new Map<string, SourcePosition>();
-    for (const row of rows) {
-      const p = rowPosition(row);
-      if (p.offset !== NO_OFFSET) partitions.set(partitionKey(p.source, p.partition), p);
-    }
-    for (const [key, p] of partitions) {
-      this.written.set(`${table}|${key}`, await this.opts.writer.maxWrittenOffset(table, p.source, p.partition));
-    }
-  }
-
+  /**
+   * Retries `fn` with backoff while the store fails transiently (unreachable, busy); a
+   * failure retrying cannot fix (a refused row, a statement ClickHouse rejects) is thrown.
+   */
   private async withRetry<T>(fn: () => Promise<T>, hooks: FlushHooks): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await fn();
+        const result = await fn();
+        if (attempt > 0) this.retrying = false;
+        return result;
       } catch (err) {
+        if ((err instanceof SluiceError && !err.retriable) || !isTransientStoreError(err)) {
+          this.opts.logger.error({ err: errorMessage(err) }, 'write failed and retrying cannot help');
+          throw err;
+        }
+        this.retrying = true;
         this.opts.metrics.flushRetries++;
         const delay = backoffDelayMs(attempt, this.opts.retry);
         const log = attempt < 3 ? this.opts.logger.warn.bind(this.opts.logger) : this.opts.logger.error.bind(this.opts.logger);
@@ -320,52 +541,26 @@ export class IngestPipeline {
   }
 }
 
-function emptyBatch(): Batch {
-  return { rows: new Map(), deadLetters: [], positions: new Map(), rowCount: 0, started: false, firstAtMs: 0 };
-}
-
-/** `first` followed by `second`: rows, letters and the highest positions of both. */
-function mergeBatches(first: Batch, second: Batch): Batch {
-  const merged = emptyBatch();
-  for (const b of [first, second]) {
-    for (const [table, rows] of b.rows) for (const row of rows) push(merged.rows, table, row);
-    merged.deadLetters.push(...b.deadLetters);
-    for (const [key, p] of b.positions) {
-      const seen = merged.positions.get(key);
-      if (!seen || seen.offset < p.offset) merged.positions.set(key, p);
-    }
-    merged.rowCount += b.rowCount;
-    if (b.started && !merged.started) {
-      merged.started = true;
-      merged.firstAtMs = b.firstAtMs;
-    }
-  }
-  return merged;
-}
-
-function push(map: Map<string, Row[]>, table: string, row: Row): void {
-  const list = map.get(table);
-  if (list) list.push(row);
-  else map.set(table, [row]);
-}
+const TABLE_SIGNAL = new Map(Object.entries(SIGNAL_TABLES).map(([signal, t]) => [t.table, signal as Signal]));
 
 function rowPosition(row: Row): SourcePosition {
   return { source: String(row.source), partition: Number(row.source_partition), offset: Number(row.source_offset) };
 }
 
-const TABLE_SIGNAL = new Map(Object.entries(SIGNAL_TABLES).map(([signal, t]) => [t.table, signal as Signal]));
-function signalOfTable(table: string): Signal | undefined {
-  return TABLE_SIGNAL.get(table);
-}
-
-/** Same rows → same token: a retried insert is recognised by the server as a duplicate. */
-function dedupToken(table: string, rows: Row[]): string {
-  const first = rowPosition(rows[0]!);
-  const last = rowPosition(rows[rows.length - 1]!);
-  if (first.offset !== NO_OFFSET) {
-    return `${table}:${first.source}:${first.partition}:${first.offset}-${last.source}:${last.partition}:${last.offset}:${rows.length}`;
-  }
-  const hash = createHash('sha256');
-  for (const row of rows) hash.update(JSON.stringify(row));
-  return `${table}:${hash.digest('hex')}`;
+/** Runs tasks with at most `limit` at a time; rejects with the first failure after all settle. */
+async function runLimited(tasks: (() => Promise<void>)[], limit: number): Promise<void> {
+  let next = 0;
+  let failure: unknown;
+  const worker = async () => {
+    while (next < tasks.length) {
+      const task = tasks[next++]!;
+      try {
+        await task();
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+  if (failure !== undefined) throw failure;
 }

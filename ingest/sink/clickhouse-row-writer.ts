@@ -1,19 +1,33 @@
-import type { ClickHouseClient } from '@clickhouse/client';
+import { ClickHouseError, type ClickHouseClient } from '@clickhouse/client';
 import { SluiceError } from '../../platform/errors/sluice-error.ts';
 import type { Row } from './signal-rows.ts';
 
-/**
- * Port the ingest pipeline writes through. `maxWrittenOffset` answers which Kafka
- * positions of a partition are already durable in a table, so a replay after a crash
- * (offsets are committed only after writes) skips them instead of writing them twice.
- */
+/** Port the ingest pipeline writes rows through: one insert per (table, segment), with its deduplication token. */
 export interface RowWriter {
   insert(table: string, rows: Row[], dedupToken: string): Promise<void>;
-  /** Highest `source_offset` stored in `table` for (source, partition); -1 when none. */
-  maxWrittenOffset(table: string, source: string, partition: number): Promise<number>;
 }
 
-/** RowWriter over `@clickhouse/client`: JSONEachRow inserts, parameterised reads. */
+/**
+ * ClickHouse error names that refuse the *content* of an insert (a value the column cannot
+ * take): retrying the same rows cannot help, so the pipeline isolates the row instead.
+ * Anything else (network, a busy or restarting server, TOO_MANY_PARTS, memory) is retried.
+ * Names from ClickHouse's src/Common/ErrorCodes.cpp.
+ */
+const CONTENT_ERRORS = new Set([
+  'CANNOT_PARSE_TEXT', 'CANNOT_PARSE_ESCAPE_SEQUENCE', 'CANNOT_PARSE_QUOTED_STRING', 'CANNOT_PARSE_INPUT_ASSERTION_FAILED',
+  'CANNOT_PARSE_DATE', 'CANNOT_PARSE_DATETIME', 'CANNOT_PARSE_NUMBER', 'CANNOT_PARSE_UUID', 'CANNOT_PARSE_BOOL',
+  'CANNOT_PARSE_IPV4', 'CANNOT_PARSE_IPV6', 'CANNOT_READ_ARRAY_FROM_TEXT', 'CANNOT_READ_MAP_FROM_TEXT',
+  'TYPE_MISMATCH', 'CANNOT_CONVERT_TYPE', 'INCORRECT_DATA', 'VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE',
+  'ARGUMENT_OUT_OF_BOUND', 'DECIMAL_OVERFLOW', 'TOO_LARGE_STRING_SIZE', 'TOO_LARGE_ARRAY_SIZE',
+  'UNKNOWN_ELEMENT_OF_ENUM', 'CANNOT_INSERT_NULL_IN_ORDINARY_COLUMN', 'ILLEGAL_COLUMN',
+]);
+
+/** True when ClickHouse refused the rows' content (not retriable). */
+export function isContentError(err: unknown): boolean {
+  return err instanceof ClickHouseError && CONTENT_ERRORS.has(err.type ?? '');
+}
+
+/** RowWriter over `@clickhouse/client`: JSONEachRow inserts (bench/insert-formats.bench.ts compares the formats). */
 export class ClickHouseRowWriter implements RowWriter {
   private readonly client: ClickHouseClient;
 
@@ -27,56 +41,43 @@ export class ClickHouseRowWriter implements RowWriter {
         table,
         values: rows,
         format: 'JSONEachRow',
-        // with the table's non_replicated_deduplication_window, a retried insert of the
-        // same batch (response lost in an outage) is dropped by the server
+        // with the table's non_replicated_deduplication_window, a replayed segment (same
+        // rows, same token) is dropped by the server
         clickhouse_settings: { insert_deduplication_token: dedupToken },
       });
     } catch (err) {
-      throw new SluiceError('CLICKHOUSE_INSERT_FAILED', `insert into ${table} failed: ${(err as Error).message}`, {
-        retriable: true,
+      const content = isContentError(err);
+      throw new SluiceError(content ? 'CLICKHOUSE_ROW_REJECTED' : 'CLICKHOUSE_INSERT_FAILED', `insert into ${table} failed: ${(err as Error).message}`, {
+        retriable: !content,
         cause: err,
       });
     }
   }
-
-  async maxWrittenOffset(table: string, source: string, partition: number): Promise<number> {
-    // table names come from SIGNAL_TABLES (code), never from input; values are parameters
-    const result = await this.client.query({
-      query: `SELECT max(source_offset) AS max_offset, count() AS n FROM ${table}
-              WHERE source = {source:String} AND source_partition = {partition:Int32}`,
-      query_params: { source, partition },
-      format: 'JSONEachRow',
-    });
-    const [row] = await result.json<{ max_offset: string | number; n: string | number }>();
-    return row && Number(row.n) > 0 ? Number(row.max_offset) : -1;
-  }
 }
 
-/** In-memory RowWriter: the standard fake for unit tests of the pipeline. */
+/** In-memory RowWriter: the standard fake for unit tests of the pipeline (token deduplication as ClickHouse does it). */
 export class InMemoryRowWriter implements RowWriter {
   readonly tables = new Map<string, Row[]>();
   private readonly tokens = new Set<string>();
-  /** Makes the next N inserts fail (to test retries). */
+  /** Makes the next N inserts fail retriably (to test retries). */
   failNext = 0;
+  /** Refuses rows for which this returns a message (to test content errors). */
+  rejectRow: ((table: string, row: Row) => string | undefined) | undefined;
 
   async insert(table: string, rows: Row[], dedupToken: string): Promise<void> {
     if (this.failNext > 0) {
       this.failNext--;
       throw new SluiceError('CLICKHOUSE_INSERT_FAILED', 'simulated outage', { retriable: true });
     }
+    for (const row of rows) {
+      const refusal = this.rejectRow?.(table, row);
+      if (refusal !== undefined) throw new SluiceError('CLICKHOUSE_ROW_REJECTED', refusal, { retriable: false });
+    }
     if (this.tokens.has(`${table}/${dedupToken}`)) return;
     this.tokens.add(`${table}/${dedupToken}`);
     const list = this.tables.get(table) ?? [];
     list.push(...rows);
     this.tables.set(table, list);
-  }
-
-  async maxWrittenOffset(table: string, source: string, partition: number): Promise<number> {
-    let max = -1;
-    for (const row of this.tables.get(table) ?? []) {
-      if (row.source === source && row.source_partition === partition) max = Math.max(max, Number(row.source_offset));
-    }
-    return max;
   }
 
   rows(table: string): Row[] {

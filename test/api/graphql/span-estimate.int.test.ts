@@ -3,6 +3,7 @@ import { resolveSpanEstimate } from '../../../api/graphql/span-estimate-resolver
 import { JsonEventDecoder } from '../../../ingest/decode/json-event-decoder.ts';
 import { IngestMetrics } from '../../../ingest/pipeline/ingest-metrics.ts';
 import { IngestPipeline } from '../../../ingest/pipeline/ingest-pipeline.ts';
+import { ClickHouseProgressStore } from '../../../ingest/pipeline/partition-progress.ts';
 import { buildRowSampler } from '../../../ingest/sampling/row-sampler.ts';
 import { ClickHouseRowWriter } from '../../../ingest/sink/clickhouse-row-writer.ts';
 import { silentLogger } from '../../../platform/logging/logger.ts';
@@ -15,7 +16,8 @@ describe('spanEstimate over sampled raw spans', () => {
     const { client } = await migratedDatabase('estimate');
     const metrics = new IngestMetrics();
     const pipeline = new IngestPipeline({
-      writer: new ClickHouseRowWriter(client), metrics, logger: silentLogger(), now: Date.now, batchMaxRows: 50_000, batchMaxDelayMs: 1_000,
+      writer: new ClickHouseRowWriter(client), progress: new ClickHouseProgressStore(client), writerId: 'test',
+      metrics, logger: silentLogger(), now: Date.now, batchMaxRows: 50_000, batchMaxDelayMs: 1_000,
       sampler: buildRowSampler({ sampleRate: 0.2, sampleErrorRate: 0.5, sampleRates: {} }),
     });
     const rand = mulberry32(11);
@@ -27,7 +29,7 @@ describe('spanEstimate over sampled raw spans', () => {
       const error = rand() < 0.05;
       if (error) errors++;
       const span = { ...spanJson(i, { service: 'est', error, startTimeMs: BASE_TIME_MS + i }), traceId: hex(32) };
-      pipeline.add({ source: 'test', partition: 0, offset: -1 }, decoder.decode(Buffer.from(JSON.stringify(span))));
+      await pipeline.accept('test/spans', 'spans', decoder.decode(Buffer.from(JSON.stringify(span))));
     }
     await pipeline.flush();
     expect(metrics.snapshot().accepted.spans).toBe(TOTAL);

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { gzipSync } from 'node:zlib';
+import { gzipSync, zstdCompressSync } from 'node:zlib';
 import { SpanKind, type Attributes } from '@opentelemetry/api';
 import type { ExportResult } from '@opentelemetry/core';
 import { OTLPLogExporter as OTLPLogHttpExporter } from '@opentelemetry/exporter-logs-otlp-http';
@@ -165,13 +165,25 @@ describe('OTLP/HTTP handler responses (OTLP/HTTP spec)', () => {
     ['a JSON array', '/v1/logs', '[]', { 'Content-Type': 'application/json' }, 400],
     ['a corrupt gzip body', '/v1/traces', 'not gzip', { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' }, 400],
     ['an unsupported content type', '/v1/traces', 'x', { 'Content-Type': 'text/plain' }, 415],
-    ['an unsupported content encoding', '/v1/traces', 'x', { 'Content-Type': 'application/json', 'Content-Encoding': 'br' }, 415],
+    ['an unsupported content encoding', '/v1/traces', 'x', { 'Content-Type': 'application/json', 'Content-Encoding': 'compress' }, 415],
+    ['a corrupt gzip body', '/v1/traces', Buffer.from('not gzip at all'), { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' }, 400],
     ['a body over maxBodyBytes', '/v1/traces', 'x'.repeat(MAX_BODY_BYTES + 1), { 'Content-Type': 'application/json' }, 413],
     ['a gzip body over maxBodyBytes once inflated', '/v1/traces', gzipSync(' '.repeat(MAX_BODY_BYTES * 4)), { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' }, 413],
   ])('answers %s with a google.rpc.Status', async (_name, path, body, headers, status) => {
     const res = await post(path, body, headers);
     expect(res.status).toBe(status);
     expect(await res.json()).toEqual({ code: expect.any(Number), message: expect.any(String) });
+  });
+
+  it('takes a zstd-compressed body (the Collector\'s OTLP/HTTP exporter sends zstd)', async () => {
+    const body = zstdCompressSync(Buffer.from(JSON.stringify({ resourceSpans: [] })));
+    const res = await post('/v1/traces', body, { 'Content-Type': 'application/json', 'Content-Encoding': 'zstd' });
+    expect(res.status).toBe(200);
+  });
+
+  it('answers an empty protobuf body (a valid empty export request) with 200', async () => {
+    const res = await post('/v1/traces', Buffer.alloc(0), { 'Content-Type': 'application/x-protobuf' });
+    expect(res.status).toBe(200);
   });
 
   it('submits an undecodable message as one rejected item, so it is dead-lettered and counted', async () => {

@@ -1,0 +1,116 @@
+import { partitionKey } from './source-position.ts';
+import { progressVersion, type ProgressRow, type ProgressStore } from './partition-progress.ts';
+
+/**
+ * Taking over upstream partitions (step 1 of the protocol in partition-progress.ts): claim
+ * each with a new generation, wait for a segment an older owner had in flight, and say
+ * where ingestion resumes.
+ */
+
+/** What the new owner of a partition needs to know. */
+export interface PartitionClaim {
+  source: string;
+  partition: number;
+  /** This owner's generation: its pending rows carry it, and a newer one fences it. */
+  generation: number;
+  /** Every position at or below this is durable: skip it on replay. */
+  through: number;
+  /** Highest event time seen from the partition so far, epoch ms; -1 when unknown. */
+  maxEventTimeMs: number;
+  /**
+   * A segment an older owner began and never finished (it died mid-flush): replay it with
+   * exactly these bounds first, so its insert tokens match and nothing is written twice.
+   */
+  replay?: { lo: number; hi: number } | undefined;
+  /**
+   * Why earlier progress was dropped, when it was: the partition's log is shorter than
+   * what was durable (the topic was deleted and recreated, or truncated), so positions
+   * restart and nothing may be skipped.
+   */
+  reset?: string | undefined;
+}
+
+export interface ClaimOptions {
+  store: ProgressStore;
+  /** Who claims (written on the rows). */
+  writer: string;
+  /** How long to wait for an older owner's segment in flight, ms (longer than a normal flush). */
+  waitMs: number;
+  /** Between reads while waiting, ms. */
+  pollMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface ClaimRequest {
+  source: string;
+  partition: number;
+  signal: string;
+  /** The partition's current log-end offset (Kafka high watermark), if known: detects a recreated topic. */
+  logEndOffset?: number | undefined;
+}
+
+/** Claims partitions (in parallel) and resolves once every one is safe to ingest. */
+export async function claimPartitions(requests: readonly ClaimRequest[], opts: ClaimOptions): Promise<PartitionClaim[]> {
+  const latest = await opts.store.latest(requests);
+  const claims = requests.map((req): { row: ProgressRow; before: ProgressRow | undefined; reset?: string } => {
+    const before = latest.get(partitionKey(req.source, req.partition));
+    let through = before?.through ?? -1;
+    let reset: string | undefined;
+    if (before && req.logEndOffset !== undefined && through >= req.logEndOffset) {
+      reset = `positions up to ${through} were durable but the partition now ends at ${req.logEndOffset}: the topic was recreated or truncated; ingesting it from the start`;
+      through = -1;
+    }
+    return {
+      before,
+      ...(reset ? { reset } : {}),
+      row: {
+        source: req.source,
+        partition: req.partition,
+        signal: req.signal,
+        generation: (before?.generation ?? 0) + 1,
+        seq: 0,
+        state: 'claim',
+        lo: -1,
+        hi: -1,
+        through,
+        maxEventTimeMs: before?.maxEventTimeMs ?? -1,
+        writer: opts.writer,
+      },
+    };
+  });
+  await opts.store.write(claims.map((c) => c.row));
+  return Promise.all(claims.map(async ({ row, before, reset }) => {
+    const claim: PartitionClaim = { source: row.source, partition: row.partition, generation: row.generation, through: row.through, maxEventTimeMs: row.maxEventTimeMs };
+    if (reset) return { ...claim, reset };
+    const settled = await settleOlderOwner(row, before, opts);
+    return { ...claim, ...settled };
+  }));
+}
+
+/**
+ * Looks at what older generations wrote up to (and just after) this claim: the last
+ * segment of theirs decides — done (resume after it), aborted (resume after its `through`),
+ * pending (wait for it; replay it exactly if it never finishes).
+ */
+async function settleOlderOwner(
+  claim: ProgressRow,
+  before: ProgressRow | undefined,
+  opts: ClaimOptions,
+): Promise<Pick<PartitionClaim, 'through' | 'maxEventTimeMs' | 'replay'>> {
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const deadline = Date.now() + opts.waitMs;
+  let last = before;
+  for (;;) {
+    const after = await opts.store.rowsAfter(claim.source, claim.partition, last ? progressVersion(last) : -1);
+    for (const row of after) if (row.generation < claim.generation) last = row;
+    const pending = last?.state === 'pending' ? last : undefined;
+    if (!pending) {
+      return { through: last?.through ?? claim.through, maxEventTimeMs: Math.max(last?.maxEventTimeMs ?? -1, claim.maxEventTimeMs) };
+    }
+    if (Date.now() >= deadline) {
+      // the older owner died with this segment in flight: replay it with the same bounds
+      return { through: pending.through, maxEventTimeMs: Math.max(pending.maxEventTimeMs, claim.maxEventTimeMs), replay: { lo: pending.lo, hi: pending.hi } };
+    }
+    await sleep(opts.pollMs ?? 100);
+  }
+}
