@@ -4,6 +4,7 @@ import { errorMessage } from '../../platform/errors/sluice-error.ts';
 import type { Logger } from 'pino';
 import type { SluiceConfig } from '../../platform/config/sluice-config.ts';
 import { SLUICE_VERSION } from './package-version.ts';
+import { PROCESS_IO, type CliIo } from './cli-io.ts';
 
 type Run = (config: SluiceConfig, logger: Logger) => Promise<{ stop(): Promise<void> }>;
 
@@ -15,6 +16,14 @@ const COMMANDS: Record<string, { doc: string; load: () => Promise<Run> }> = {
   clickhouse: { doc: 'only the embedded ClickHouse on --data-dir, served on loopback for other local processes', load: async () => (await import('./embedded-clickhouse-mode.ts')).runEmbeddedClickHouse },
 };
 
+/** One-shot commands: they parse their own arguments (`sluice <command> --help`) and return an exit code. */
+type Task = (argv: string[], env: Readonly<Record<string, string | undefined>>, io: CliIo) => Promise<number>;
+const TASKS: Record<string, { doc: string; load: () => Promise<Task> }> = {
+  token: { doc: 'create | list | revoke API tokens (hashed in ClickHouse; the secret is printed once)', load: async () => (await import('./token-command.ts')).runTokenCommand },
+  audit: { doc: 'verify: check the audit log hash chains and name the first broken link', load: async () => (await import('./audit-command.ts')).runAuditCommand },
+  gate: { doc: 'ask the API for a release verdict: exit 0 PASS/WARN, 1 FAIL, 2 INCONCLUSIVE, 3 error', load: async () => (await import('./gate-command.ts')).runGateCommand },
+};
+
 export function helpText(): string {
   return [
     `sluice ${SLUICE_VERSION} — stream-processing SLI engine for release management`,
@@ -23,6 +32,7 @@ export function helpText(): string {
     '',
     'commands:',
     ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.doc}`),
+    ...Object.entries(TASKS).map(([name, c]) => `  ${name.padEnd(10)} ${c.doc} (sluice ${name} --help)`),
     '  help       this text',
     '',
     'options (flag, environment variable; flags win):',
@@ -34,6 +44,8 @@ export function helpText(): string {
 /** Entry point of `bin/sluice.ts`. Returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [command = 'start', ...rest] = argv;
+  const task = Object.hasOwn(TASKS, command) ? TASKS[command] : undefined;
+  if (task) return (await task.load())(rest, process.env, PROCESS_IO);
   if (command === 'help' || command === '--help' || command === '-h' || rest.includes('--help')) {
     process.stdout.write(helpText());
     return 0;
