@@ -83,9 +83,12 @@ export class Authenticator {
     }
     let record = await this.lookup(parsed.id, this.refreshMs);
     if (!record) {
-      const wait = this.loadedAtMs + this.missRefreshMs - this.now();
+      const seen = this.loadedAtMs;
+      const wait = seen + this.missRefreshMs - this.now();
       if (wait > 0) await this.sleep(wait);
-      record = await this.lookup(parsed.id, this.missRefreshMs - 1);
+      // re-read unless another request did while this one waited
+      if (this.loadedAtMs === seen) await this.reload();
+      record = this.byId.get(parsed.id);
     }
     // the same answer for an unknown id and a wrong secret: no oracle for ids
     if (!record || !tokenMatches(presented, record.secretSha256)) throw new AuthError('UNAUTHENTICATED', 'unknown or invalid token');
