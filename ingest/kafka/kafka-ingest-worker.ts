@@ -17,6 +17,8 @@ export interface KafkaIngestWorkerOptions {
   fromBeginning?: boolean;
   /** How often the batch-age timer checks for a due flush, ms. */
   tickMs?: number;
+  /** Consumer session timeout, ms (default 30 000): a killed member's partitions move after it. */
+  sessionTimeoutMs?: number;
   /** After partitions were claimed (e.g. to register them as sources of the judges' watermarks). */
   onClaimed?: (claims: PartitionClaim[], owned: ReadonlySet<string>) => void;
   /** Every `heartbeatMs`: report the owned partitions' progress (idle ones too). */
@@ -85,8 +87,8 @@ export class KafkaIngestWorker {
     this.opts = opts;
     this.consumer = opts.kafka.consumer({
       groupId: opts.groupId,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout: opts.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: Math.max(500, Math.floor((opts.sessionTimeoutMs ?? 30_000) / 10)),
       maxBytesPerPartition: 4 * 1024 * 1024,
     });
     this.admin = opts.kafka.admin();

@@ -38,6 +38,8 @@ export interface KafkaIngestOptions {
   onHeartbeat?: (owned: ReadonlySet<string>) => Promise<void>;
   /** The consumer crashed beyond recovery: the process should exit non-zero. */
   onFatal?: (err: Error) => void;
+  /** Consumer session timeout, ms. */
+  sessionTimeoutMs?: number;
   /** Who this worker is (on progress rows); default host:pid. */
   writerId?: string;
 }
@@ -110,6 +112,7 @@ export async function startKafkaIngest(opts: KafkaIngestOptions & { kafka?: Kafk
     pipeline,
     logger: opts.logger.child({ component: 'kafka-ingest' }),
     ...(opts.onClaimed ? { onClaimed: opts.onClaimed } : {}),
+    ...(opts.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: opts.sessionTimeoutMs } : {}),
     ...(opts.onHeartbeat ? { onHeartbeat: opts.onHeartbeat } : {}),
     ...(opts.onFatal ? { onFatal: opts.onFatal } : {}),
   });
