@@ -59,6 +59,12 @@ interface SourceInfo {
 
 const SLI_SIGNAL_SET = new Set<string>(SLI_SIGNALS);
 
+/** What the participant keeps per segment: the counts, and the newest event time per signal. */
+interface SegmentCounts {
+  cells: Map<string, Cell>;
+  maxEventTimeBySignal: Map<SliSignal, number>;
+}
+
 /**
  * Counts every valid event toward the SLIs it belongs to, exactly and before sampling
  * (DESIGN.md guarantee 1), per ingest segment: the counts become `sli_rollups` delta rows
@@ -77,16 +83,17 @@ export class SliRollupParticipant implements BatchParticipant {
 
   observe(event: SluiceEvent, segment: IngestSegment): void {
     if (!SLI_SIGNAL_SET.has(event.signal)) return;
-    const info = this.source(segment.source, segment.partition, event.signal as SliSignal);
+    const signal = event.signal as SliSignal;
+    const info = this.source(segment.source, segment.partition, signal);
     info.lastActivityAtMs = (this.opts.now ?? Date.now)();
-    let cells = segment.scratch.get(this) as Map<string, Cell> | undefined;
-    if (!cells) segment.scratch.set(this, (cells = new Map()));
-    const accumulator = cells;
+    const counts = this.countsOf(segment);
+    const accumulator = counts.cells;
     const lateness = this.opts.allowedLatenessMs;
     countEvent(this.opts.slos(), event, segment.key, {
       record(e: BucketEvent): RecordOutcome {
         const minuteStartMs = Math.floor(e.eventTimeMs / 60_000) * 60_000;
         const late = info.maxEventTimeMs !== undefined && e.eventTimeMs < info.maxEventTimeMs - lateness;
+        if (e.eventTimeMs > (counts.maxEventTimeBySignal.get(signal) ?? -1)) counts.maxEventTimeBySignal.set(signal, e.eventTimeMs);
         if (info.maxEventTimeMs === undefined || e.eventTimeMs > info.maxEventTimeMs) info.maxEventTimeMs = e.eventTimeMs;
         const id = `${bucketKeyId(e.key)}\u001f${minuteStartMs}`;
         let cell = accumulator.get(id);
@@ -142,13 +149,16 @@ export class SliRollupParticipant implements BatchParticipant {
       }
       const position = { source: segment.source, partition: segment.partition, lo: segment.lo, hi: segment.hi };
       for (const [sloName, buckets] of bySlo) deltas.push({ sloName, position, buckets });
-      if (SLI_SIGNAL_SET.has(segment.signal)) {
-        const info = this.source(segment.source, segment.partition, segment.signal as SliSignal);
+      // every signal the source carries moves on: the ones registered for it, the ones seen in it
+      const counts = segment.scratch.get(this) as SegmentCounts | undefined;
+      const signals = new Set<SliSignal>([...this.signalsOf(segment.source, segment.partition), ...(counts?.maxEventTimeBySignal.keys() ?? [])]);
+      if (SLI_SIGNAL_SET.has(segment.signal)) signals.add(segment.signal as SliSignal);
+      for (const signal of signals) {
+        const info = this.source(segment.source, segment.partition, signal);
         info.hi = Math.max(info.hi, segment.hi);
-        if (segment.maxEventTimeMs >= 0 && (info.durableMaxEventTimeMs === undefined || segment.maxEventTimeMs > info.durableMaxEventTimeMs)) {
-          info.durableMaxEventTimeMs = segment.maxEventTimeMs;
-        }
-        touched.set(partitionKey(segment.source, segment.partition), info);
+        const newest = counts?.maxEventTimeBySignal.get(signal);
+        if (newest !== undefined && (info.durableMaxEventTimeMs === undefined || newest > info.durableMaxEventTimeMs)) info.durableMaxEventTimeMs = newest;
+        touched.set(sourceKey(segment.source, segment.partition, signal), info);
       }
     }
     if (deltas.length === 0 && touched.size === 0) return;
@@ -161,7 +171,7 @@ export class SliRollupParticipant implements BatchParticipant {
    * worker owns (all known sources when absent).
    */
   async heartbeat(owned?: ReadonlySet<string>): Promise<void> {
-    const infos = [...this.sources.entries()].filter(([key]) => owned === undefined || owned.has(key)).map(([, info]) => info);
+    const infos = [...this.sources.values()].filter((info) => owned === undefined || owned.has(partitionKey(info.source, info.partition)));
     if (infos.length === 0) return;
     await this.opts.publisher.publish({ deltas: [], progress: infos.map((info) => this.progressOf(info)) });
   }
@@ -176,9 +186,13 @@ export class SliRollupParticipant implements BatchParticipant {
     }
   }
 
-  /** Forgets sources not in `owned` (after a rebalance). */
+  /** Forgets sources not in `owned` (`topic#partition` keys, after a rebalance). */
   retain(owned: ReadonlySet<string>): void {
-    for (const key of [...this.sources.keys()]) if (!owned.has(key)) this.sources.delete(key);
+    for (const [key, info] of [...this.sources]) if (!owned.has(partitionKey(info.source, info.partition))) this.sources.delete(key);
+  }
+
+  private signalsOf(source: string, partition: number): SliSignal[] {
+    return [...this.sources.values()].filter((i) => i.source === source && i.partition === partition).map((i) => i.signal);
   }
 
   private progressOf(info: SourceInfo): SourceProgress {
@@ -196,14 +210,25 @@ export class SliRollupParticipant implements BatchParticipant {
   }
 
   private source(source: string, partition: number, signal: SliSignal): SourceInfo {
-    const key = partitionKey(source, partition);
+    const key = sourceKey(source, partition, signal);
     let info = this.sources.get(key);
     if (!info) this.sources.set(key, (info = { source, partition, signal, maxEventTimeMs: undefined, durableMaxEventTimeMs: undefined, hi: -1, lastActivityAtMs: undefined }));
     return info;
   }
 
-  private cellsOf(segment: IngestSegment): Cell[] {
-    const cells = segment.scratch.get(this) as Map<string, Cell> | undefined;
-    return cells ? [...cells.values()].sort((a, b) => a.minuteStartMs - b.minuteStartMs) : [];
+  private countsOf(segment: IngestSegment): SegmentCounts {
+    let counts = segment.scratch.get(this) as SegmentCounts | undefined;
+    if (!counts) segment.scratch.set(this, (counts = { cells: new Map(), maxEventTimeBySignal: new Map() }));
+    return counts;
   }
+
+  private cellsOf(segment: IngestSegment): Cell[] {
+    const counts = segment.scratch.get(this) as SegmentCounts | undefined;
+    return counts ? [...counts.cells.values()].sort((a, b) => a.minuteStartMs - b.minuteStartMs) : [];
+  }
+}
+
+/** A source of one signal: `topic#partition|signal` (a topic may carry spans and logs). */
+function sourceKey(source: string, partition: number, signal: SliSignal): string {
+  return `${partitionKey(source, partition)}|${signal}`;
 }

@@ -23,6 +23,7 @@ export function otlpProtobufCodec(): OtlpProtobufCodec {
   const { BufferReader } = fromRoot('protobufjs/minimal') as { BufferReader: ProtobufjsReaderClass };
   const { trace, logs } = root.opentelemetry.proto.collector;
   codec = createProtobufjsOtlpCodec({
+    status: rpcStatusType(fromRoot),
     traceRequest: trace.v1.ExportTraceServiceRequest!,
     traceResponse: trace.v1.ExportTraceServiceResponse!,
     logsRequest: logs.v1.ExportLogsServiceRequest!,
@@ -30,4 +31,20 @@ export function otlpProtobufCodec(): OtlpProtobufCodec {
     reader: BufferReader,
   });
   return codec;
+}
+
+/**
+ * `google.rpc.Status` (googleapis google/rpc/status.proto: `int32 code = 1; string message =
+ * 2; repeated google.protobuf.Any details = 3`), the body of OTLP/HTTP error responses in
+ * protobuf. The generated OTLP code does not include it, so it is declared here through the
+ * same protobufjs runtime's reflection (details are never sent).
+ */
+function rpcStatusType(require: NodeJS.Require): ProtobufjsMessageType {
+  type Reflection = { Type: new (name: string) => { add(field: unknown): unknown }; Field: new (name: string, id: number, type: string) => unknown; Root: new () => { define(path: string): { add(type: unknown): unknown } } };
+  const { Type, Field, Root } = require('protobufjs') as Reflection;
+  const status = new Type('Status');
+  status.add(new Field('code', 1, 'int32'));
+  status.add(new Field('message', 2, 'string'));
+  new Root().define('google.rpc').add(status);
+  return status as unknown as ProtobufjsMessageType;
 }

@@ -55,7 +55,8 @@ describe('SliRollupParticipant', () => {
       position: { source: 't', partition: 0, lo: 0, hi: 2 },
       buckets: [{ key: { sloName: 'p-availability', service: 'p', environment: 'production', version: '1.0.0' }, minuteStartMs: BASE_TIME_MS, good: 1, total: 2, lateEvents: 0 }],
     }]);
-    expect(batch!.progress).toEqual([{ source: 't', partition: 0, signal: 'spans', hi: 2, maxEventTimeMs: BASE_TIME_MS + 2, caughtUp: true, reportedAtMs: 42, lastActivityAtMs: 42 }]);
+    // a span's event time is its end: span 2 starts at +2 ms and lasts 7 ms
+    expect(batch!.progress).toEqual([{ source: 't', partition: 0, signal: 'spans', hi: 2, maxEventTimeMs: BASE_TIME_MS + 9, caughtUp: true, reportedAtMs: 42, lastActivityAtMs: 42 }]);
   });
 
   it('reports progress of an owned source with nothing new (heartbeat), and forgets sources no longer owned', async () => {

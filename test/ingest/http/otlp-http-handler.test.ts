@@ -181,6 +181,16 @@ describe('OTLP/HTTP handler responses (OTLP/HTTP spec)', () => {
     expect(res.status).toBe(200);
   });
 
+  it('answers a protobuf request it cannot decode with a protobuf google.rpc.Status carrying the code and the reason', async () => {
+    const res = await post('/v1/traces', Buffer.from([0xff, 0xff, 0xff]), { 'Content-Type': 'application/x-protobuf' });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toBe('application/x-protobuf');
+    const body = Buffer.from(await res.arrayBuffer());
+    // field 1 (code) = 3 INVALID_ARGUMENT, then field 2 (message), length-delimited
+    expect([...body.subarray(0, 3)]).toEqual([0x08, 0x03, 0x12]);
+    expect(body.subarray(4).toString('utf8')).toMatch(/^invalid_protobuf: /);
+  });
+
   it('answers an empty protobuf body (a valid empty export request) with 200', async () => {
     const res = await post('/v1/traces', Buffer.alloc(0), { 'Content-Type': 'application/x-protobuf' });
     expect(res.status).toBe(200);

@@ -31,7 +31,21 @@ describe('parseConfig', () => {
 
   it('routes each signal topic to its encoding', () => {
     const routes = topicRoutes(parseConfig(['--topic-spans-encoding', 'otlp_proto'], {}));
-    expect(routes.find((r) => r.signal === 'spans')).toEqual({ topic: 'sluice.spans.v1', signal: 'spans', encoding: 'otlp_proto' });
+    expect(routes.find((r) => r.signal === 'spans')).toEqual({ topic: 'sluice.spans.v1', signal: 'spans', encoding: 'otlp_proto', signals: ['spans'] });
     expect(routes.find((r) => r.signal === 'deploys')!.encoding).toBe('json');
+  });
+
+  it('reads one OTLP topic configured for spans and logs once, as both (the Collector\'s one-topic mode)', () => {
+    const config = parseConfig(['--topic-spans', 'otlp', '--topic-logs', 'otlp', '--topic-spans-encoding', 'otlp_proto', '--topic-logs-encoding', 'otlp_proto'], {});
+    const routes = topicRoutes(config).filter((r) => r.topic === 'otlp');
+    expect(routes).toEqual([{ topic: 'otlp', signal: 'spans', encoding: 'otlp_proto', signals: ['spans', 'logs'] }]);
+  });
+
+  it.each([
+    { name: 'two JSON topics', argv: ['--topic-spans', 'x', '--topic-logs', 'x'] },
+    { name: 'OTLP topics of different encodings', argv: ['--topic-spans', 'x', '--topic-logs', 'x', '--topic-spans-encoding', 'otlp_proto', '--topic-logs-encoding', 'otlp_json'] },
+    { name: 'checks and deploys', argv: ['--topic-checks', 'x', '--topic-deploys', 'x'] },
+  ])('refuses $name sharing a topic at start-up, naming the option', ({ argv }) => {
+    expect(() => parseConfig(argv, {})).toThrow(/SLUICE_TOPIC_(LOGS|DEPLOYS) \(--topic-(logs|deploys)\): topic "x" is also SLUICE_TOPIC_(SPANS|CHECKS)/);
   });
 });
