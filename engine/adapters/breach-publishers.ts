@@ -28,6 +28,7 @@ export class ClickHouseTransitionSink implements BreachPublisher {
         at: toDateTime64(t.atMs),
         reason: t.reason,
         rule: t.rule ?? '',
+        basis: t.basis,
         details: JSON.stringify({ windows: t.windows, budget: t.budget, freshness: t.freshness }),
         published_at: toDateTime64(t.publishedAtMs),
       })),
@@ -65,5 +66,15 @@ export class PubSubBreachPublisher implements BreachPublisher {
 
   async publish(transitions: readonly PublishedTransition[]): Promise<void> {
     for (const t of transitions) this.pubsub.publish('breachTransition', t);
+  }
+}
+
+/** Keeps published transitions in memory, in order (the standard fake; tests read `transitions`). */
+export class InMemoryBreachPublisher implements BreachPublisher {
+  readonly name = 'memory';
+  readonly transitions: PublishedTransition[] = [];
+
+  async publish(transitions: readonly PublishedTransition[]): Promise<void> {
+    this.transitions.push(...transitions);
   }
 }
