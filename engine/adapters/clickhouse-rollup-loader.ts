@@ -2,8 +2,8 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { SLI_SIGNALS, type SliSignal } from '../core/sli/indicator-strategy.ts';
 import type { MinuteBucketDelta } from '../core/window/minute-bucket.ts';
 import type { AppliedPosition, DurableSourceProgress, RestoredRollups, RollupRequest, SliHistory } from './sli-history.ts';
+import { SLI_ROLLUP_TABLE } from './sli-rollup-participant.ts';
 
-export const SLI_ROLLUP_TABLE = 'sli_rollups';
 const INGEST_PROGRESS_TABLE = 'ingest_progress';
 
 /** The per-SLO lower bound of `minute`, as a SQL condition over two array parameters. */

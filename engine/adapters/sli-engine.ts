@@ -1,133 +1,131 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
-import { SluiceError } from '../../platform/errors/sluice-error.ts';
+import { hostname } from 'node:os';
 import { createPubSub, type PubSub } from '../../platform/pubsub/typed-pubsub.ts';
-import { SourceActivityTracker } from '../core/freshness/source-activity-tracker.ts';
+import type { SliSignal } from '../core/sli/indicator-strategy.ts';
 import type { Slo } from '../core/slo/slo-definition.ts';
-import { MinuteBucketStore } from '../core/window/minute-bucket-store.ts';
+import { sloPartition } from '../core/window/sli-segment.ts';
 import type { BreachPublisher, EngineTopics } from './breach-publisher.ts';
 import { ClickHouseTransitionSink, PubSubBreachPublisher } from './breach-publishers.ts';
-import { loadRollups } from './clickhouse-rollup-loader.ts';
-import { loadSloDirectory, watchSloDirectory, type SloDirectoryWatch } from './slo-directory-loader.ts';
+import { ClickHouseRollupLoader } from './clickhouse-rollup-loader.ts';
+import { ClickHouseSloStateStore } from './clickhouse-slo-state-store.ts';
+import { KafkaSliDeltaSource } from './kafka-sli-delta-source.ts';
+import { InMemorySliDeltaBus } from './sli-delta-bus.ts';
 import { SliRollupParticipant } from './sli-rollup-participant.ts';
-import { SloMonitor } from './slo-monitor.ts';
+import { SloCatalog } from './slo-catalog.ts';
+import { SloJudge } from './slo-judge.ts';
+
+/** Default time a caught-up source must be without input before it stops holding the watermark back, ms (10 s: ten heartbeats). */
+export const DEFAULT_IDLE_SOURCE_MS = 10_000;
+
+/** Where the judge's input comes from in cluster mode: its share of the SLI-delta topic. */
+export interface ClusterJudging {
+  kafka: Kafka;
+  /** The judges' consumer group. */
+  groupId: string;
+  /** The SLI-delta topic (its partition count decides ownership). */
+  topic: string;
+  /** Raw topics whose events feed SLIs (their partitions are the watermark's sources). */
+  upstream: readonly { topic: string; signal: SliSignal }[];
+  onFatal?: (err: Error) => void;
+}
 
 export interface SliEngineOptions {
   clickhouse: ClickHouseClient;
   logger: Logger;
   /** Directory of SLO definition files (YAML), reloaded on change. */
   sloDir: string;
-  /** Events this far (ms) behind their source's watermark are counted as late corrections. */
+  /** How far behind its source's newest event an event may arrive and still be on time, ms: late-event counting and the watermark. */
   allowedLatenessMs: number;
+  /** A caught-up source without input this long stops holding the watermark back, ms (default 10 000). */
+  idleSourceMs?: number;
   /** Extra breach publishers (e.g. the Kafka breach topic). */
   publishers?: BreachPublisher[];
-  consumerLagMs?: () => number | undefined;
+  /** Wall clock, epoch ms (staleness only). */
   now?: () => number;
   recoveredQuietPeriodMs?: number;
-  idleEvaluationMs?: number;
+  /** How often the judge re-checks watermarks and staleness without new input, ms (default 1 000). */
+  tickMs?: number;
+  /** Cluster mode: judge the SLOs of the SLI-delta partitions Kafka assigns. Default: one in-process judge of every SLO, fed by `bus`. */
+  cluster?: ClusterJudging;
 }
 
-/** How far back the in-memory buckets are restored: the longest compliance window (a calendar month) plus a margin, ms. */
-const RESTORE_HORIZON_MS = 35 * 86_400_000;
-
 /**
- * The running SLI engine of one process: SLO definitions (from files, reloaded on
- * change), the exact minute buckets (restored from ClickHouse at start), the ingest
- * participant that counts events into them, and the monitor that evaluates SLOs as data
- * arrives and publishes breach transitions (ClickHouse, in-process pub/sub, and any extra
- * publisher such as the Kafka breach topic).
+ * The SLI engine of one process: the SLO definitions (reloaded on change) and the SLO
+ * judge with its publishers (ClickHouse `slo_transitions`, the in-process pub/sub, and any
+ * extra one such as the Kafka breach topic), its persisted state (`slo_state`) and the
+ * history it restores from (`sli_rollups`).
+ *  - Embedded (default): the judge owns every SLO and reads `bus`, where `participant`
+ *    (the ingest pipeline's SLI counter) publishes each durable segment's deltas.
+ *  - Cluster (`cluster`): the judge owns the SLOs of the SLI-delta topic partitions its
+ *    consumer group assigns (KafkaSliDeltaSource); ingest publishes to that topic.
  */
 export class SliEngine {
-  private currentStore: MinuteBucketStore;
-  readonly activity = new SourceActivityTracker();
-  readonly pubsub: PubSub<EngineTopics> = createPubSub<EngineTopics>();
+  readonly pubsub: PubSub<EngineTopics>;
+  /** Where the in-process ingest publishes durable SLI deltas (embedded mode). */
+  readonly bus = new InMemorySliDeltaBus();
+  /** Counts events into per-segment SLI deltas and publishes them to `bus` (embedded mode's pipeline participant). */
   readonly participant: SliRollupParticipant;
-  readonly monitor: SloMonitor;
-  private slos: readonly Slo[] = [];
-  private resyncGeneration = 0;
-  private watch: SloDirectoryWatch | undefined;
-  private readonly opts: SliEngineOptions;
+  readonly catalog: SloCatalog;
+  readonly judge: SloJudge;
+  private readonly source: KafkaSliDeltaSource | undefined;
+  private unsubscribe: (() => void) | undefined;
 
-  private constructor(opts: SliEngineOptions) {
-    this.opts = opts;
-    this.currentStore = new MinuteBucketStore({ allowedLatenessMs: opts.allowedLatenessMs });
-    const now = opts.now ?? Date.now;
-    this.monitor = new SloMonitor({
-      slos: () => this.slos,
-      store: () => this.currentStore,
-      activity: this.activity,
-      publishers: [new ClickHouseTransitionSink(opts.clickhouse), new PubSubBreachPublisher(this.pubsub), ...(opts.publishers ?? [])],
-      logger: opts.logger.child({ component: 'slo-monitor' }),
-      now,
-      ...(opts.consumerLagMs ? { consumerLagMs: opts.consumerLagMs } : {}),
-      ...(opts.recoveredQuietPeriodMs !== undefined ? { recoveredQuietPeriodMs: opts.recoveredQuietPeriodMs } : {}),
-      ...(opts.idleEvaluationMs !== undefined ? { idleEvaluationMs: opts.idleEvaluationMs } : {}),
-    });
-    this.participant = new SliRollupParticipant({
-      slos: () => this.slos,
-      store: () => this.currentStore,
-      activity: this.activity,
-      onCounted: (names) => this.monitor.markDirty(names),
-    });
+  private constructor(parts: { catalog: SloCatalog; judge: SloJudge; pubsub: PubSub<EngineTopics>; source: KafkaSliDeltaSource | undefined; allowedLatenessMs: number }) {
+    this.catalog = parts.catalog;
+    this.judge = parts.judge;
+    this.pubsub = parts.pubsub;
+    this.source = parts.source;
+    this.participant = new SliRollupParticipant({ slos: () => parts.catalog.slos(), publisher: this.bus, allowedLatenessMs: parts.allowedLatenessMs });
   }
 
-  /**
-   * Loads the SLO directory (any invalid file stops start-up with its path and reason),
-   * restores the minute buckets from ClickHouse, and starts watching and evaluating.
-   */
+  /** Loads the SLO directory (an invalid file stops start-up), restores the judge's SLOs and starts judging. */
   static async start(opts: SliEngineOptions): Promise<SliEngine> {
-    const engine = new SliEngine(opts);
-    const set = await loadSloDirectory(opts.sloDir);
-    if (set.errors.length > 0) {
-      const lines = set.errors.map((e) => `  ${e.file}${e.documentIndex !== undefined ? ` (document ${e.documentIndex + 1})` : ''}: ${e.message}`);
-      throw new SluiceError('SLO_DEFINITIONS_INVALID', `invalid SLO definitions in ${opts.sloDir} (SLUICE_SLO_DIR):\n${lines.join('\n')}`);
+    const catalog = await SloCatalog.open(opts.sloDir, opts.logger.child({ component: 'slo-catalog' }));
+    const pubsub = createPubSub<EngineTopics>();
+    const history = new ClickHouseRollupLoader(opts.clickhouse);
+    const lanes = opts.cluster === undefined ? undefined : await KafkaSliDeltaSource.partitionsOf(opts.cluster.kafka, opts.cluster.topic);
+    const judge = new SloJudge({
+      slos: catalog.slos(),
+      laneOf: lanes === undefined ? () => 0 : (name) => sloPartition(name, lanes),
+      allowedLatenessMs: opts.allowedLatenessMs,
+      idleSourceMs: opts.idleSourceMs ?? DEFAULT_IDLE_SOURCE_MS,
+      history,
+      states: new ClickHouseSloStateStore(opts.clickhouse, opts.logger),
+      publishers: [new ClickHouseTransitionSink(opts.clickhouse), new PubSubBreachPublisher(pubsub), ...(opts.publishers ?? [])],
+      logger: opts.logger.child({ component: 'slo-judge' }),
+      owner: `${hostname()}:${process.pid}`,
+      ...(opts.now !== undefined ? { now: opts.now } : {}),
+      ...(opts.recoveredQuietPeriodMs !== undefined ? { recoveredQuietPeriodMs: opts.recoveredQuietPeriodMs } : {}),
+    });
+    catalog.onChange((slos) => void judge.setDefinitions(slos));
+    const source = opts.cluster === undefined ? undefined : new KafkaSliDeltaSource({
+      kafka: opts.cluster.kafka, groupId: opts.cluster.groupId, topic: opts.cluster.topic, upstream: opts.cluster.upstream,
+      judge, history, logger: opts.logger.child({ component: 'sli-delta-source' }),
+      ...(opts.cluster.onFatal !== undefined ? { onFatal: opts.cluster.onFatal } : {}),
+    });
+    const engine = new SliEngine({ catalog, judge, pubsub, source, allowedLatenessMs: opts.allowedLatenessMs });
+    if (source === undefined) {
+      // subscribed before the restore: deltas published meanwhile wait for it instead of being lost
+      engine.unsubscribe = engine.bus.subscribe((batch) => judge.apply(batch, 0));
+      await judge.assignLanes([0]);
+    } else {
+      await source.start();
     }
-    engine.slos = set.slos.map((p) => p.slo);
-    const now = (opts.now ?? Date.now)();
-    const buckets = await loadRollups(opts.clickhouse, engine.currentStore, now - RESTORE_HORIZON_MS);
-    opts.logger.info({ slos: engine.slos.map((s) => s.name), restoredBuckets: buckets }, 'SLI engine started');
-    engine.watch = watchSloDirectory(opts.sloDir, (reloaded) => {
-      if (reloaded.errors.length > 0) {
-        opts.logger.error({ errors: reloaded.errors }, 'SLO definitions changed but some are invalid; keeping the previous set');
-        return;
-      }
-      engine.slos = reloaded.slos.map((p) => p.slo);
-      opts.logger.info({ slos: engine.slos.map((s) => s.name) }, 'SLO definitions reloaded');
-    }, { onError: (err) => opts.logger.warn({ err }, 'watching the SLO directory stopped') });
-    engine.monitor.start();
+    judge.start(opts.tickMs ?? 1_000);
     return engine;
   }
 
-  /** The minute buckets the evaluator reads now. */
-  get store(): MinuteBucketStore {
-    return this.currentStore;
-  }
-
-  /**
-   * Rebuilds the minute buckets from ClickHouse (every worker's durable rollups) plus what
-   * this process counted but has not written yet, then swaps them in. Called when Kafka
-   * moves partitions between workers, so counts another worker made durable for a
-   * partition this one now owns are seen. ClickHouse stays the source of truth. The Kafka
-   * worker calls it once its own writes are durable and before counting resumes, so no
-   * drain is in flight; overlapping calls keep only the latest.
-   */
-  async resync(): Promise<void> {
-    const generation = ++this.resyncGeneration;
-    const now = (this.opts.now ?? Date.now)();
-    const fresh = new MinuteBucketStore({ allowedLatenessMs: this.opts.allowedLatenessMs });
-    const buckets = await loadRollups(this.opts.clickhouse, fresh, now - RESTORE_HORIZON_MS);
-    if (generation !== this.resyncGeneration) return; // a later resync supersedes this one
-    this.participant.replayPendingInto(fresh);
-    this.currentStore = fresh;
-    this.opts.logger.info({ restoredBuckets: buckets }, 'SLI buckets resynced from ClickHouse');
-  }
-
+  /** The SLOs in force. */
   definitions(): readonly Slo[] {
-    return this.slos;
+    return this.catalog.slos();
   }
 
   async stop(): Promise<void> {
-    this.watch?.close();
-    await this.monitor.stop();
+    this.catalog.close();
+    await this.source?.stop();
+    this.unsubscribe?.();
+    await this.judge.stop();
   }
 }

@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Kafka } from 'kafkajs';
-import { SLI_ROLLUP_TABLE } from '../../../../engine/adapters/clickhouse-rollup-loader.ts';
+import { SLI_ROLLUP_TABLE } from '../../../../engine/adapters/sli-rollup-participant.ts';
 import type { SliDeltaBatch } from '../../../../engine/adapters/sli-delta-bus.ts';
 import type { Slo } from '../../../../engine/core/slo/slo-definition.ts';
 import { KafkaSliDeltaPublisher } from '../../../../ingest/kafka/kafka-sli-delta-publisher.ts';
