@@ -48,6 +48,8 @@ export const ConfigSchema = z.strictObject({
   kafkaClientId: z.string().min(1).default('sluice'),
   /** Consumer group of the ingest workers. */
   kafkaGroupId: z.string().min(1).default('sluice-ingest'),
+  /** Consumer group of the SLO judges on the SLI-delta topic; default `<kafkaGroupId>-judges`. */
+  kafkaJudgeGroupId: z.string().min(1).optional(),
   topicSpans: z.string().min(1).default(DEFAULT_TOPICS.spans),
   topicLogs: z.string().min(1).default(DEFAULT_TOPICS.logs),
   topicChecks: z.string().min(1).default(DEFAULT_TOPICS.checks),
@@ -70,8 +72,15 @@ export const ConfigSchema = z.strictObject({
   simulate: Bool.default(true),
   /** Directory of SLO definition files (YAML). */
   sloDir: z.string().min(1).default('examples/slos'),
-  /** Events this far behind their partition's watermark (ms) are counted as late corrections. */
-  allowedLatenessMs: z.coerce.number().int().nonnegative().default(120_000),
+  /**
+   * How far behind its source's newest event an event may arrive and still count on time,
+   * ms: a judge evaluates minute M once every source feeding the SLO is past M + this, so it
+   * also delays every verdict by this much (docs/time-and-ownership.md). Later events are
+   * counted as late corrections; a minute already judged is not judged again.
+   */
+  allowedLatenessMs: z.coerce.number().int().nonnegative().default(30_000),
+  /** A caught-up source without input this long (ms) stops holding the SLO watermark back (Kafka Streams' max.task.idle.ms). */
+  idleSourceMs: z.coerce.number().int().nonnegative().default(10_000),
   /** Share of traces whose raw rows are stored, ratio 0–1 (SLI counts are exact whatever it is). */
   sampleRate: z.coerce.number().min(0).max(1).default(1),
   /** Share kept of error rows (error spans, ERROR logs), ratio 0–1, ≥ sampleRate. */
@@ -127,6 +136,7 @@ export const OPTIONS: { key: Key; env: string; flag: string; doc: string }[] = [
   { key: 'kafkaBrokers', env: 'KAFKA_BROKERS', flag: '--kafka-brokers', doc: 'comma-separated host:port list; required by `sluice ingest`' },
   { key: 'kafkaClientId', env: 'KAFKA_CLIENT_ID', flag: '--kafka-client-id', doc: 'Kafka client id (default sluice)' },
   { key: 'kafkaGroupId', env: 'KAFKA_GROUP_ID', flag: '--kafka-group-id', doc: 'consumer group of ingest workers (default sluice-ingest)' },
+  { key: 'kafkaJudgeGroupId', env: 'KAFKA_JUDGE_GROUP_ID', flag: '--kafka-judge-group-id', doc: 'consumer group of the SLO judges on the SLI-delta topic: one judge per SLO across it (default <KAFKA_GROUP_ID>-judges)' },
   { key: 'topicSpans', env: 'SLUICE_TOPIC_SPANS', flag: '--topic-spans', doc: `spans topic (default ${DEFAULT_TOPICS.spans})` },
   { key: 'topicLogs', env: 'SLUICE_TOPIC_LOGS', flag: '--topic-logs', doc: `logs topic (default ${DEFAULT_TOPICS.logs})` },
   { key: 'topicChecks', env: 'SLUICE_TOPIC_CHECKS', flag: '--topic-checks', doc: `synthetic checks topic (default ${DEFAULT_TOPICS.checks})` },
@@ -141,7 +151,8 @@ export const OPTIONS: { key: Key; env: string; flag: string; doc: string }[] = [
   { key: 'maxMessageBytes', env: 'SLUICE_MAX_MESSAGE_BYTES', flag: '--max-message-bytes', doc: 'larger messages are dead-lettered as oversized (default 1048576)' },
   { key: 'simulate', env: 'SLUICE_SIMULATE', flag: '--simulate', doc: 'built-in traffic simulator in embedded mode (default true; --no-simulate)' },
   { key: 'sloDir', env: 'SLUICE_SLO_DIR', flag: '--slo-dir', doc: 'directory of SLO definition files, reloaded on change (default examples/slos; format: docs/slo-format.md)' },
-  { key: 'allowedLatenessMs', env: 'SLUICE_ALLOWED_LATENESS_MS', flag: '--allowed-lateness-ms', doc: 'events this far behind the watermark are counted as late corrections, ms (default 120000)' },
+  { key: 'allowedLatenessMs', env: 'SLUICE_ALLOWED_LATENESS_MS', flag: '--allowed-lateness-ms', doc: 'how late an event may arrive behind its source\'s newest and still be judged; a minute is judged this long after its sources pass it; later events are counted as late corrections, ms (default 30000)' },
+  { key: 'idleSourceMs', env: 'SLUICE_IDLE_SOURCE_MS', flag: '--idle-source-ms', doc: 'a caught-up source without input this long stops holding an SLO\'s event-time watermark back, ms (default 10000)' },
   { key: 'sampleRate', env: 'SLUICE_SAMPLE_RATE', flag: '--sample-rate', doc: 'share of traces whose raw rows are stored, ratio 0–1 (default 1); SLIs stay exact' },
   { key: 'sampleErrorRate', env: 'SLUICE_SAMPLE_ERROR_RATE', flag: '--sample-error-rate', doc: 'share of error rows stored, ratio 0–1, >= sample rate (default 1)' },
   { key: 'sampleRates', env: 'SLUICE_SAMPLE_RATES', flag: '--sample-rates', doc: 'per-service rates: service=rate[:errorRate],… (default none)' },
