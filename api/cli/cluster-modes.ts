@@ -6,6 +6,7 @@ import { startKafkaIngest } from '../../ingest/kafka/start-kafka-ingest.ts';
 import { createKafka } from '../../ingest/kafka/kafka-client.ts';
 import { buildRowSampler } from '../../ingest/sampling/row-sampler.ts';
 import { KafkaBreachPublisher } from '../../engine/adapters/breach-publishers.ts';
+import { ClickHouseSloStateStore } from '../../engine/adapters/clickhouse-slo-state-store.ts';
 import { SliEngine } from '../../engine/adapters/sli-engine.ts';
 import type { ApiDeps } from '../graphql/graphql-server.ts';
 import { queryLimitsOf } from '../graphql/query-limits.ts';
@@ -69,8 +70,8 @@ export async function runClusterIngest(config: SluiceConfig, logger: Logger): Pr
   };
 }
 
-/** `sluice api`: the GraphQL API over ClickHouse, no ingest. */
-export async function runClusterApi(config: SluiceConfig, logger: Logger): Promise<{ stop(): Promise<void> }> {
+/** `sluice api`: the GraphQL API over ClickHouse (SLO state as the judges persist it), no ingest. */
+export async function runClusterApi(config: SluiceConfig, logger: Logger): Promise<{ url: string; stop(): Promise<void> }> {
   const { clickhouseUrl, brokers } = requireCluster(config, false);
   const clickhouse = await connectClickHouse({ url: clickhouseUrl, database: config.clickhouseDatabase, username: config.clickhouseUser, password: config.clickhousePassword });
   await migrate(clickhouse);
@@ -83,7 +84,8 @@ export async function runClusterApi(config: SluiceConfig, logger: Logger): Promi
   const apiDeps = {
     logger,
     access,
-    slo: { clickhouse },
+    // SLO state as the judges persist it (slo_state): this process judges nothing itself
+    slo: { states: new ClickHouseSloStateStore(clickhouse, logger), clickhouse },
     health: {
       version: SLUICE_VERSION, mode: 'cluster-api', clickhouse, clickhouseMode: 'external', clickhouseUrl,
       database: config.clickhouseDatabase, kafkaBrokers: brokers, simulator: false, startedAtMs: Date.now(),
@@ -99,6 +101,7 @@ export async function runClusterApi(config: SluiceConfig, logger: Logger): Promi
   const closeSubscriptions = api.attachSubscriptions(http.server);
   process.stdout.write(`sluice ${SLUICE_VERSION} API: GraphQL at ${http.url}/graphql (ClickHouse ${clickhouseUrl}); auth ${access.authenticator.mode} (${access.modeReason})\n`);
   return {
+    url: http.url,
     async stop() {
       await closeSubscriptions();
       await http.close();

@@ -65,7 +65,7 @@ export async function runEmbedded(config: SluiceConfig, logger: Logger): Promise
       throw err;
     });
 
-  const engine = await SliEngine.start({ clickhouse, logger, sloDir: config.sloDir, allowedLatenessMs: config.allowedLatenessMs });
+  const engine = await SliEngine.start({ clickhouse, logger, sloDir: config.sloDir, allowedLatenessMs: config.allowedLatenessMs, idleSourceMs: config.idleSourceMs });
   stops.push(() => engine.stop());
   const metrics = new IngestMetrics();
   const pipeline = new IngestPipeline({
@@ -99,7 +99,7 @@ export async function runEmbedded(config: SluiceConfig, logger: Logger): Promise
   const apiDeps = {
     logger,
     access,
-    slo: { engine, clickhouse },
+    slo: { states: engine.judge, pubsub: engine.pubsub, clickhouse },
     health: {
       version: SLUICE_VERSION, mode: 'embedded', clickhouse, clickhouseMode: config.clickhouseUrl ? 'external' : 'embedded',
       clickhouseUrl, database: config.clickhouseDatabase, kafkaBrokers: [], metrics, simulator: config.simulate, startedAtMs,
