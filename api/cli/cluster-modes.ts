@@ -30,14 +30,13 @@ export async function runClusterIngest(config: SluiceConfig, logger: Logger): Pr
   const breachKafka = createKafka({ brokers, clientId: `${config.kafkaClientId}-breaches`, logger });
   const breachProducer = breachKafka.producer({ allowAutoTopicCreation: true });
   await breachProducer.connect();
-  let consumerLagMs: () => number | undefined = () => undefined;
   const engine = await SliEngine.start({
     clickhouse,
     logger,
     sloDir: config.sloDir,
     allowedLatenessMs: config.allowedLatenessMs,
+    idleSourceMs: config.idleSourceMs,
     publishers: [new KafkaBreachPublisher(breachProducer, config.topicBreaches)],
-    consumerLagMs: () => consumerLagMs(),
   });
   const ingest = await startKafkaIngest({
     brokers,
@@ -53,9 +52,7 @@ export async function runClusterIngest(config: SluiceConfig, logger: Logger): Pr
     sampler: buildRowSampler(config),
     participants: [engine.participant],
     extraTopics: [config.topicBreaches],
-    onAssigned: () => engine.resync().catch((err) => logger.error({ err }, 'SLI resync after rebalance failed')),
   });
-  consumerLagMs = () => ingest.worker.consumerLagMs();
   logger.info({ brokers, group: config.kafkaGroupId, topics: topicRoutes(config) }, 'ingest worker running');
   const progress = setInterval(() => logger.info({ consumed: ingest.worker.consumed, ...ingest.metrics.snapshot() }, 'ingest progress'), 30_000);
   return {
