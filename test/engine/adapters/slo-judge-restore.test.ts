@@ -90,3 +90,36 @@ describe('SloJudge restart (item 7)', () => {
     expect(kept).toBeLessThan(240 * 60);
   });
 });
+
+describe('SloJudge: a reloaded SLO directory', () => {
+  it('drops a removed SLO with its persisted state and restores an added one from the durable history', async () => {
+    const kept = testSlo({ minEvents: 100 });
+    const added = { ...testSlo({ minEvents: 100 }), name: 'checkout-added' };
+    const removed = { ...testSlo({ minEvents: 100 }), name: 'checkout-removed' };
+    const durable = durableParts();
+    const h = await judgeHarness([kept, removed], T0, durable);
+    h.live(requests(T0, T0 + 10 * MIN), T0, T0 + 10 * MIN);
+    await h.judge.settle();
+    expect((await durable.states.list()).map((s) => s.sloName)).toEqual(['checkout-availability', 'checkout-removed']);
+
+    await h.judge.setDefinitions([kept, added]);
+    await h.judge.settle();
+    expect(h.judge.ownedSlos()).toEqual(['checkout-added', 'checkout-availability']);
+    expect((await durable.states.list()).map((s) => s.sloName)).not.toContain('checkout-removed');
+    // the added SLO counts from its own deltas on (ingest counts it from now), judged like the others
+    h.live([], T0 + 10 * MIN + 5_000, T0 + 12 * MIN);
+    const [addedState] = (await h.judge.list()).filter((s) => s.sloName === 'checkout-added');
+    expect(addedState!.reason).toMatch(/no events/);
+  });
+});
+
+describe('historyHorizonMs', () => {
+  const DAYS = (n: number) => n * DAY + 3_600_000;
+  const cases: { name: string; spec: Record<string, unknown>; horizonMs: number }[] = [
+    { name: 'a 90-day SLO keeps its 90 days', spec: { timeWindow: [{ duration: '90d', isRolling: true }] }, horizonMs: DAYS(90) },
+    { name: 'a 28-day SLO keeps its 28 days', spec: {}, horizonMs: DAYS(28) },
+    { name: 'a calendar month keeps 31 days (its start, and the trailing 30 days that predict its volume)', spec: { timeWindow: [{ duration: '1M', isRolling: false }] }, horizonMs: DAYS(31) },
+    { name: 'a 1-day SLO keeps the 7 days and an hour of its expected-rate history', spec: { timeWindow: [{ duration: '1d', isRolling: true }] }, horizonMs: 7 * DAY + 2 * 3_600_000 },
+  ];
+  for (const c of cases) it(c.name, () => expect(historyHorizonMs(testSlo(c.spec))).toBe(c.horizonMs));
+});
