@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildBenchmarks, monthsOf, type BenchmarkRow } from '../../../../engine/core/dora/benchmark-report.ts';
 import type { BreachEpisode, DeployRecord, IncidentRecord } from '../../../../engine/core/dora/delivery-records.ts';
+import type { KeyPercentiles } from '../../../../engine/core/dora/peer-percentile.ts';
 import { wilsonInterval } from '../../../../engine/core/canary/two-proportion-comparison.ts';
 import { breach, DAY, deploy, HOUR, incident, MIN, T0 } from './delivery-fixtures.ts';
 
@@ -116,8 +117,8 @@ describe('DORA 2023 clusters', () => {
 describe('percentiles among peer teams', () => {
   it('ranks the three teams with enough deployments per key, by mid-rank', () => {
     // frequency 2.0 > 1.0 > 0.4 a day; lead 4 h < 3 d < 10 d; CFR 1/12 < 6/60 < 4/30; recovery 45 min < 2.5 h < 3 d
-    const close = (actual: Record<string, number | null> | null, expected: Record<string, number>) => {
-      for (const [key, value] of Object.entries(expected)) expect(actual![key], key).toBeCloseTo(value, 9);
+    const close = (actual: KeyPercentiles | null, expected: Record<keyof KeyPercentiles, number>) => {
+      for (const [key, value] of Object.entries(expected)) expect(actual![key as keyof KeyPercentiles], key).toBeCloseTo(value, 9);
     };
     const top = 250 / 3; // (2 worse + ½ · itself) / 3 peers
     const bottom = 50 / 3;
