@@ -1,0 +1,65 @@
+import type { ReplayFreshness } from '../core/history/history-replay.ts';
+import type { MinuteSeries } from '../core/history/minute-series.ts';
+import type { Slo } from '../core/slo/slo-definition.ts';
+import { MINUTE_MS } from '../core/window/minute-bucket.ts';
+import {
+  EXPECTED_RATE_DAYS,
+  EXPECTED_RATE_MIN_HISTORY_MS,
+  EXPECTED_RATE_SAMPLE_MS,
+  RATE_CHECK_MIN_EXPECTED_EVENTS,
+  RECEIVED_RATE_SPAN_MS,
+  scopeFreshness,
+} from './scope-freshness.ts';
+
+const DAY_MS = 86_400_000;
+/** assessFreshness's default lowest received / expected rate (source-freshness.ts). */
+const MIN_RECEIVED_RATIO = 0.1;
+/** assessFreshness's default expected events below which silence is normal (source-freshness.ts). */
+const MIN_EXPECTED_EVENTS_FOR_SILENCE = 1;
+
+/**
+ * The judge's scope freshness (scope-freshness.ts) over a replayed series: `at` is
+ * scopeFreshness itself — what evaluateSlo gets at every boundary evaluated in full — and
+ * `isFresh` the same verdict for the replay's screen, computed from the series' sums
+ * without building the verdict objects and reasons (the checks of assessFreshness that
+ * scopeFreshness uses: silence against maxStaleness, unless too few events were expected in
+ * it; received rate over the last 5 minutes against the 7-day time-of-day expected rate).
+ * Pinned to scopeFreshness at every boundary of random series by
+ * test/engine/adapters/history-freshness.test.ts.
+ */
+export function seriesFreshness(slo: Slo, series: MinuteSeries): ReplayFreshness {
+  const history = series.firstMinuteMs();
+  const receivedMinutes = RECEIVED_RATE_SPAN_MS / MINUTE_MS;
+
+  const expectedAt = (atMs: number): number | undefined => {
+    if (history === undefined || atMs - history < EXPECTED_RATE_MIN_HISTORY_MS) return undefined;
+    let events = 0;
+    let minutes = 0;
+    for (let day = 1; day <= EXPECTED_RATE_DAYS; day++) {
+      const toMs = atMs - day * DAY_MS;
+      const fromMs = Math.max(toMs - EXPECTED_RATE_SAMPLE_MS, history);
+      if (toMs <= fromMs) break;
+      events += series.totalBetween(fromMs, toMs);
+      minutes += (toMs - fromMs) / MINUTE_MS;
+    }
+    return minutes > 0 ? events / minutes : undefined;
+  };
+
+  return {
+    at: (atMs, lastDataMinuteMs) => [scopeFreshness(slo, series, atMs, lastDataMinuteMs)],
+    isFresh(atMs, lastDataMinuteMs) {
+      if (lastDataMinuteMs === undefined) return false;
+      const silenceMs = atMs - (lastDataMinuteMs + MINUTE_MS);
+      const expected = expectedAt(atMs);
+      if (silenceMs > slo.maxStalenessMs) {
+        if (expected === undefined) return false;
+        if ((expected * silenceMs) / 60_000 >= MIN_EXPECTED_EVENTS_FOR_SILENCE) return false;
+      }
+      if (expected !== undefined && expected * receivedMinutes >= RATE_CHECK_MIN_EXPECTED_EVENTS && expected > 0) {
+        const received = series.totalBetween(atMs - RECEIVED_RATE_SPAN_MS, atMs) / receivedMinutes;
+        if (received / expected < MIN_RECEIVED_RATIO) return false;
+      }
+      return true;
+    },
+  };
+}
