@@ -21,6 +21,8 @@ export interface DeployRecord {
   /** When it finished; undefined while it runs (it does not serve yet). */
   finishedAtMs?: number | undefined;
   status: DeployStatus;
+  /** rolling, canary or blue-green (a canary deploy is compared with its predecessor while it bakes). */
+  strategy?: string | undefined;
   /** Free attributes; `rollbackOf` (a deploy id) marks a rollback, `rolledBackAtMs` (epoch ms) dates one. */
   attributes: Readonly<Record<string, string>>;
   /** When this state was reported (the `updated_at` of the row), if known. */
