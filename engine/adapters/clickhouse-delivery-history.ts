@@ -34,6 +34,7 @@ interface IncidentRow {
   opened_at: string;
   resolved_at: string | null;
   linked_deploy_id: string;
+  link: string;
   title: string;
 }
 
@@ -72,7 +73,7 @@ export function deploysQuery(args: { fromMs: number; toMs: number; environments?
 /** Incidents opened in [from, to). */
 export function incidentsQuery(args: { fromMs: number; toMs: number; environments?: readonly string[] | undefined }): { sql: string; params: Record<string, unknown> } {
   return {
-    sql: `SELECT incident_id, service, environment, severity, opened_at, resolved_at, linked_deploy_id, title FROM incidents FINAL
+    sql: `SELECT incident_id, service, environment, severity, opened_at, resolved_at, linked_deploy_id, attributes['sluice.link'] AS link, title FROM incidents FINAL
           WHERE opened_at >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND opened_at < fromUnixTimestamp64Milli({to:Int64}, 'UTC')
             AND (empty({environments:Array(String)}) OR has({environments:Array(String)}, environment))`,
     params: { from: args.fromMs, to: args.toMs, environments: [...(args.environments ?? [])] },
@@ -171,7 +172,8 @@ export class ClickHouseDeliveryHistory {
       incidents: incidents.map((r): IncidentRecord => ({
         incidentId: r.incident_id, service: r.service, environment: r.environment, severity: r.severity as IncidentSeverity,
         openedAtMs: fromDateTime64(r.opened_at), resolvedAtMs: r.resolved_at === null ? undefined : fromDateTime64(r.resolved_at),
-        linkedDeployId: r.linked_deploy_id === '' ? undefined : r.linked_deploy_id, title: r.title,
+        linkedDeployId: r.linked_deploy_id === '' ? undefined : r.linked_deploy_id,
+        linkedBy: r.linked_deploy_id === '' ? undefined : r.link === 'serving' ? 'serving' : 'reporter', title: r.title,
       })),
       breaches: breachEpisodes(transitions).filter((b) => b.startMs < end && (args.environments === undefined || args.environments.length === 0 || args.environments.includes(b.environment))),
     };

@@ -41,6 +41,13 @@ export interface IncidentRecord {
   resolvedAtMs?: number | undefined;
   /** The deploy the reporter named as the cause ('' or undefined: none). */
   linkedDeployId?: string | undefined;
+  /**
+   * Who linked it: `reporter` (a person or tool named the cause) or `serving` (sluice's
+   * alert doors linked the deploy that served when the alert fired — attribute
+   * `sluice.link`). A `serving` link is attributed like no link at all: by the serving
+   * change, within the incident window.
+   */
+  linkedBy?: 'reporter' | 'serving' | undefined;
   title?: string | undefined;
 }
 

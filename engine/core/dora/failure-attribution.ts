@@ -10,8 +10,9 @@ import { ServingTimeline, type ReachedDeploy } from './serving-timeline.ts';
  *  2. an SLO of its service in its environment became BREACHED within `breachWindowMs`
  *     after it finished, while its change was the one serving (and, when the SLO key has a
  *     version, that version is the deploy's);
- *  3. an incident names it (`linkedDeployId`), or, naming none, opened in its service and
- *     environment while its change was serving, within `incidentWindowMs` after it finished.
+ *  3. an incident names it (`linkedDeployId`), or, naming none (or linked by sluice's alert
+ *     doors only because it served), opened in its service and environment while its change
+ *     was serving, within `incidentWindowMs` after it finished.
  * Every signal goes to the change actually serving at the time (serving-timeline.ts). A
  * deploy with several signals — a rollback, the breach that triggered it and the incident
  * it opened — is **one** failed deployment with three causes. Signals no deploy can
@@ -109,7 +110,8 @@ export function attributeFailures(history: DeliveryHistory, options: DoraOptions
   function attributeIncident(i: IncidentRecord): void {
     const miss = (reason: string): void => void unattributed.push({ kind: 'incident', id: i.incidentId, service: i.service, environment: i.environment, atMs: i.openedAtMs, reason: `incident ${i.incidentId} opened ${new Date(i.openedAtMs).toISOString()}: ${reason}` });
     const cause = (link: 'named' | 'serving'): FailureCause => ({ kind: 'incident', incidentId: i.incidentId, severity: i.severity, openedAtMs: i.openedAtMs, resolvedAtMs: i.resolvedAtMs, link });
-    const linked = i.linkedDeployId ? byId.get(i.linkedDeployId) : undefined;
+    const named = i.linkedBy === 'serving' ? undefined : i.linkedDeployId;
+    const linked = named ? byId.get(named) : undefined;
     if (linked !== undefined) {
       if (outcomes.has(linked.deployId)) return blame(linked.deployId, cause('named'));
       if (!reachedEnvironment(linked)) return miss(`it names ${describeDeploy(linked)}, an attempt that never served (status ${linked.status})`);
@@ -119,7 +121,7 @@ export function attributeFailures(history: DeliveryHistory, options: DoraOptions
       return miss(`it names rollback ${describeDeploy(linked)}, and the change it restored is unknown`);
     }
     const serving = timeline.servingAt(i.service, i.environment, i.openedAtMs);
-    const unknownLink = i.linkedDeployId ? `it names deploy ${i.linkedDeployId}, which sluice does not know; ` : '';
+    const unknownLink = named ? `it names deploy ${named}, which sluice does not know; ` : '';
     if (serving === undefined) return miss(`${unknownLink}no deploy of ${i.service} in ${i.environment} had finished`);
     const age = i.openedAtMs - serving.change.finishedAtMs;
     if (age > options.incidentWindowMs) {

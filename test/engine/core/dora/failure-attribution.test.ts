@@ -166,3 +166,17 @@ describe('incidents', () => {
     expect(r.unattributed).toEqual([]);
   });
 });
+
+describe('links made by the alert doors', () => {
+  it('an incident sluice linked to the deploy serving then is attributed like an unlinked one: never past the window', () => {
+    const deploys = [deploy({ deployId: 'old', service: 'api', finishedAtMs: T0 })];
+    const incidents = [
+      incident({ incidentId: 'near', service: 'api', openedAtMs: T0 + DAY, linkedDeployId: 'old', linkedBy: 'serving' }),
+      incident({ incidentId: 'far', service: 'api', openedAtMs: T0 + 20 * DAY, linkedDeployId: 'old', linkedBy: 'serving' }),
+      incident({ incidentId: 'named', service: 'api', openedAtMs: T0 + 20 * DAY, linkedDeployId: 'old', linkedBy: 'reporter' }),
+    ];
+    const r = attributeFailures({ deploys, incidents, breaches: [] }, doraOptions());
+    expect(r.outcomes.get('old')!.causes.map((c) => c.kind === 'incident' && `${c.incidentId}:${c.link}`)).toEqual(['near:serving', 'named:named']);
+    expect(r.unattributed.map((u) => u.id)).toEqual(['far']);
+  });
+});
