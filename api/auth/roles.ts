@@ -16,9 +16,9 @@ export function isRole(value: string): value is Role {
 /** What each permission allows, as the docs show it. */
 export const PERMISSIONS = {
   'self:read': 'see who the caller is (`whoami`)',
-  'status:read': 'read health, SLO status, transitions and drill-downs; subscribe to transitions',
+  'status:read': 'read health, SLO status, transitions and drill-downs, DORA metrics, benchmarks, canary comparisons and rollback requests; subscribe to transitions and rollback requests',
   'gate:evaluate': 'ask for a gate verdict (each decision is recorded in the audit log)',
-  'events:ingest': 'send events to HTTP ingest (`/ingest/<signal>`) and OTLP/HTTP (`/v1/traces`, `/v1/logs`)',
+  'events:ingest': 'send events to HTTP ingest (`/ingest/<signal>`), OTLP/HTTP (`/v1/traces`, `/v1/logs`) and the inbound-alert webhooks (`/alerts/alertmanager`, `/alerts/datadog`)',
   'release:report': 'report deploys and build results through the API (planned mutations of the gate work)',
   'gate:waive': 'declare waivers and maintenance windows (planned mutations of the gate work)',
   'gate:override': 'override a verdict or declare an emergency release (planned mutations of the gate work)',
@@ -84,6 +84,11 @@ export const OPERATION_RULES: Record<string, OperationRule> = {
   'Query.sloTransitions': { permission: 'status:read' },
   'Query.spanEstimate': { permission: 'status:read' },
   'Subscription.sloTransitions': { permission: 'status:read' },
+  'Query.doraMetrics': { permission: 'status:read' },
+  'Query.benchmarks': { permission: 'status:read' },
+  'Query.canaryComparison': { permission: 'status:read' },
+  'Query.rollbackRequests': { permission: 'status:read' },
+  'Subscription.rollbackRequests': { permission: 'status:read' },
   'Query.gate': {
     permission: 'gate:evaluate',
     service: serviceArg,
@@ -101,6 +106,7 @@ export const OPERATION_RULES: Record<string, OperationRule> = {
   'Mutation.revokeToken': { permission: 'tokens:manage' },
   'HTTP POST /ingest/<signal>': { permission: 'events:ingest' },
   'HTTP POST /v1/traces, /v1/logs': { permission: 'events:ingest' },
+  'HTTP POST /alerts/<source>': { permission: 'events:ingest' },
 };
 
 /** The rule of an operation; undefined when it has none (a root field without one is refused). */

@@ -22,6 +22,7 @@ const TASKS: Record<string, { doc: string; load: () => Promise<Task> }> = {
   token: { doc: 'create | list | revoke API tokens (hashed in ClickHouse; the secret is printed once)', load: async () => (await import('./token-command.ts')).runTokenCommand },
   audit: { doc: 'verify: check the audit log hash chains and name the first broken link', load: async () => (await import('./audit-command.ts')).runAuditCommand },
   gate: { doc: 'ask the API for a release verdict: exit 0 PASS/WARN, 1 FAIL, 2 INCONCLUSIVE, 3 error', load: async () => (await import('./gate-command.ts')).runGateCommand },
+  benchmarks: { doc: 'DORA four keys, clusters and percentiles per team, as CSV, JSON or a table', load: async () => (await import('./benchmarks-command.ts')).runBenchmarksCommand },
 };
 
 export function helpText(): string {

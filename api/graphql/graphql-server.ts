@@ -19,6 +19,10 @@ import { principalOf } from './graphql-context.ts';
 import { resolveHealth, type HealthDeps } from './health-resolver.ts';
 import { sloResolvers, sloSubscriptions, type SloDeps } from './slo-resolvers.ts';
 import { resolveSpanEstimate, type SpanEstimateArgs } from './span-estimate-resolver.ts';
+import { canaryResolvers } from './canary-resolver.ts';
+import { deliveryMetricsResolvers } from './delivery-metrics-resolvers.ts';
+import type { ReleaseDeps } from './release-deps.ts';
+import { rollbackResolvers } from './rollback-resolvers.ts';
 
 export const TYPE_DEFS = readFileSync(new URL('../../schema/graphql/sluice.graphql', import.meta.url), 'utf8');
 
@@ -30,6 +34,8 @@ export interface ApiDeps {
   access: ApiAccess;
   /** Gate evaluation (gate-contract.ts); until it is wired in, `gate` answers UNAVAILABLE. */
   gate?: GateResolver;
+  /** DORA metrics, benchmarks, canary comparisons and rollback requests (release-deps.ts); without them those fields answer UNAVAILABLE. */
+  release?: ReleaseDeps;
 }
 
 const STATUSES = new Set(['OK', 'WARNING', 'BREACHED', 'RECOVERED', 'UNKNOWN']);
@@ -68,6 +74,7 @@ export function createGraphQLSchema(deps: ApiDeps): GraphQLSchema {
   const access = accessResolvers(deps.access);
   const audit = auditResolvers(deps.access);
   const gate = deps.gate ?? gateNotAvailable;
+  const rollbacks = rollbackResolvers(deps.release);
   const schema = makeExecutableSchema({
     typeDefs: TYPE_DEFS,
     resolvers: {
@@ -80,9 +87,12 @@ export function createGraphQLSchema(deps: ApiDeps): GraphQLSchema {
         ...access.Query,
         ...audit.Query,
         gate: (_: unknown, args: GateArgs, context: unknown) => gate(args, principalOf(context)),
+        ...deliveryMetricsResolvers(deps.release),
+        ...canaryResolvers(deps.release),
+        ...rollbacks.Query,
       },
       Mutation: access.Mutation,
-      Subscription: sloSubscriptions(deps.slo),
+      Subscription: { ...sloSubscriptions(deps.slo), ...rollbacks.Subscription },
     },
   });
   // every field checked against api/auth/roles.ts; mutations and gate decisions audited
