@@ -173,8 +173,14 @@ export class MinuteSeriesBuilder {
     this.uncertain[i] = this.uncertain[i]! + uncertain;
   }
 
-  build(): MinuteSeries {
-    return this.make(this.startMs, this.good, this.total, this.uncertain, this.historyStartMs);
+  /** Events in the first minute of the range so far. */
+  get firstMinuteTotal(): number {
+    return this.total[0] ?? 0;
+  }
+
+  /** The series; `historyStartMs` overrides the range's (the SLO's history start, learnt while reading). */
+  build(historyStartMs: number | undefined = this.historyStartMs): MinuteSeries {
+    return this.make(this.startMs, this.good, this.total, this.uncertain, historyStartMs);
   }
 }
 
