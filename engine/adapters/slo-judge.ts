@@ -1,11 +1,12 @@
 import type { Logger } from 'pino';
 import { errorMessage } from '../../platform/errors/sluice-error.ts';
-import { initialBreachState, step, type BreachState, type BreachStatus, type BreachTransition } from '../core/breach/breach-state-machine.ts';
+import { initialBreachState, type BreachState, type BreachStatus, type BreachTransition } from '../core/breach/breach-state-machine.ts';
 import { errorBudget, type ErrorBudget } from '../core/budget/error-budget.ts';
 import { signalOf } from '../core/sli/indicator-strategies.ts';
 import type { SliSignal } from '../core/sli/indicator-strategy.ts';
 import type { Slo } from '../core/slo/slo-definition.ts';
-import { evaluateSlo, type SloEvaluation } from '../core/slo-evaluator.ts';
+import { evaluateMinute, firstEvaluationMs, lastDataMinuteAt, type MinuteEvaluationContext } from '../core/history/minute-evaluation.ts';
+import type { SloEvaluation } from '../core/slo-evaluator.ts';
 import { formatDurationMs } from '../core/time/duration.ts';
 import { MinuteBucketStore, type BucketSelector } from '../core/window/minute-bucket-store.ts';
 import { HOUR_MS, MINUTE_MS, minuteStartOf } from '../core/window/minute-bucket.ts';
@@ -354,33 +355,37 @@ export class SloJudge implements SloStateReader {
     const throughMs = minuteStartOf(j.watermarkMs);
     let atMs: number;
     if (j.evaluatedThroughMs === undefined) {
-      const firstDataMs = j.store.firstMinuteMs(j.selector);
-      atMs = Math.max(firstDataMs === undefined ? throughMs : firstDataMs + MINUTE_MS, throughMs - FIRST_EVALUATION_LOOKBACK_MS);
+      atMs = firstEvaluationMs(j.store.firstMinuteMs(j.selector), throughMs, FIRST_EVALUATION_LOOKBACK_MS);
       for (const b of j.store.buckets(j.selector, -Infinity, atMs)) {
         if (b.total > 0 && (j.lastDataMinuteMs === undefined || b.minuteStartMs > j.lastDataMinuteMs)) j.lastDataMinuteMs = b.minuteStartMs;
       }
     } else {
       atMs = j.evaluatedThroughMs + MINUTE_MS;
     }
-    const stepOptions = this.opts.recoveredQuietPeriodMs === undefined ? {} : { recoveredQuietPeriodMs: this.opts.recoveredQuietPeriodMs };
+    // the same loop a backtest runs over stored history (engine/core/history/minute-evaluation.ts)
+    const ctx: MinuteEvaluationContext = {
+      slo: j.slo,
+      store: j.store,
+      freshnessAt: (at, lastDataMinuteMs) => [scopeFreshness(j.slo, j.store, at, lastDataMinuteMs)],
+      stepOptions: this.opts.recoveredQuietPeriodMs === undefined ? {} : { recoveredQuietPeriodMs: this.opts.recoveredQuietPeriodMs },
+    };
     for (; atMs <= throughMs; atMs += MINUTE_MS) {
-      if (j.evaluatedThroughMs !== undefined && j.store.sum(j.selector, atMs - MINUTE_MS, atMs).total > 0) j.lastDataMinuteMs = atMs - MINUTE_MS;
-      let evaluation: SloEvaluation;
+      const lastDataMinuteMs = j.evaluatedThroughMs === undefined ? j.lastDataMinuteMs : lastDataMinuteAt(j.store, j.selector, atMs, j.lastDataMinuteMs);
+      let outcome: ReturnType<typeof evaluateMinute>;
       try {
-        const freshness = [scopeFreshness(j.slo, j.store, atMs, j.lastDataMinuteMs)];
-        evaluation = evaluateSlo({ slo: j.slo, store: j.store, freshness, nowMs: atMs });
+        outcome = evaluateMinute(ctx, j.state, lastDataMinuteMs, atMs);
       } catch (err) {
         this.metrics.evaluationFailures++;
         this.opts.logger.error({ slo: j.slo.name, atMs, err: errorMessage(err) }, 'SLO evaluation failed; retried on the next pass');
         return;
       }
       this.metrics.evaluations++;
-      const next = step(j.state, evaluation, atMs, stepOptions);
-      j.state = next.state;
-      j.evaluation = evaluation;
-      j.budget = evaluation.budget;
+      j.lastDataMinuteMs = lastDataMinuteMs;
+      j.state = outcome.state;
+      j.evaluation = outcome.evaluation;
+      j.budget = outcome.evaluation.budget;
       j.evaluatedThroughMs = atMs;
-      for (const t of next.transitions) this.publishLater(j, t, 'event-time', nowMs);
+      for (const t of outcome.transitions) this.publishLater(j, t, 'event-time', nowMs);
       this.dirty.add(j.slo.name);
     }
     this.evict(j);
