@@ -8,6 +8,8 @@ import { buildRowSampler } from '../../ingest/sampling/row-sampler.ts';
 import { KafkaBreachPublisher } from '../../engine/adapters/breach-publishers.ts';
 import { ClickHouseSloStateStore } from '../../engine/adapters/clickhouse-slo-state-store.ts';
 import { SliEngine } from '../../engine/adapters/sli-engine.ts';
+import { SignalRollupParticipant } from '../../engine/adapters/signal-rollup-participant.ts';
+import { SloDefinitionRecorder } from '../../engine/adapters/slo-definition-recorder.ts';
 import type { ApiDeps } from '../graphql/graphql-server.ts';
 import { queryLimitsOf } from '../graphql/query-limits.ts';
 import { openApiAccess } from '../auth/api-access.ts';
@@ -38,6 +40,8 @@ export async function runClusterIngest(config: SluiceConfig, logger: Logger): Pr
     idleSourceMs: config.idleSourceMs,
     publishers: [new KafkaBreachPublisher(breachProducer, config.topicBreaches)],
   });
+  // SLO definition versions as they load: review reports' config changes, `sluice api` backtests by name (docs/history.md)
+  const definitions = await SloDefinitionRecorder.start({ clickhouse, sloDir: config.sloDir, catalog: engine.catalog, logger: logger.child({ component: 'slo-definitions' }) });
   const ingest = await startKafkaIngest({
     brokers,
     clientId: config.kafkaClientId,
@@ -50,7 +54,8 @@ export async function runClusterIngest(config: SluiceConfig, logger: Logger): Pr
     batchMaxDelayMs: config.batchMaxDelayMs,
     maxMessageBytes: config.maxMessageBytes,
     sampler: buildRowSampler(config),
-    participants: [engine.participant],
+    // SLI deltas for the judges, and signal rollups any SLO's history is rebuilt from (docs/history.md)
+    participants: [engine.participant, new SignalRollupParticipant()],
     extraTopics: [config.topicBreaches],
   });
   logger.info({ brokers, group: config.kafkaGroupId, topics: topicRoutes(config) }, 'ingest worker running');
@@ -59,6 +64,7 @@ export async function runClusterIngest(config: SluiceConfig, logger: Logger): Pr
     async stop() {
       clearInterval(progress);
       await ingest.stop();
+      await definitions.stop();
       await engine.stop();
       await breachProducer.disconnect();
       logger.info(ingest.metrics.snapshot(), 'ingest stopped');

@@ -12,6 +12,8 @@ import { IngestPipeline } from '../../ingest/pipeline/ingest-pipeline.ts';
 import { NO_OFFSET } from '../../ingest/pipeline/source-position.ts';
 import { buildRowSampler } from '../../ingest/sampling/row-sampler.ts';
 import { SliEngine } from '../../engine/adapters/sli-engine.ts';
+import { SignalRollupParticipant } from '../../engine/adapters/signal-rollup-participant.ts';
+import { SloDefinitionRecorder } from '../../engine/adapters/slo-definition-recorder.ts';
 import { ClickHouseRowWriter } from '../../ingest/sink/clickhouse-row-writer.ts';
 import { runSimulator } from '../../ingest/simulator/simulator-runner.ts';
 import { TrafficSimulator } from '../../ingest/simulator/traffic-simulator.ts';
@@ -67,10 +69,14 @@ export async function runEmbedded(config: SluiceConfig, logger: Logger): Promise
 
   const engine = await SliEngine.start({ clickhouse, logger, sloDir: config.sloDir, allowedLatenessMs: config.allowedLatenessMs, idleSourceMs: config.idleSourceMs });
   stops.push(() => engine.stop());
+  // SLO definition versions as they load: review reports' config changes, backtests by name (docs/history.md)
+  const definitions = await SloDefinitionRecorder.start({ clickhouse, sloDir: config.sloDir, catalog: engine.catalog, logger: logger.child({ component: 'slo-definitions' }) });
+  stops.push(() => definitions.stop());
   const metrics = new IngestMetrics();
   const pipeline = new IngestPipeline({
     sampler: buildRowSampler(config),
-    participants: [engine.participant],
+    // SLI deltas for the judge, and signal rollups any SLO's history is rebuilt from (docs/history.md)
+    participants: [engine.participant, new SignalRollupParticipant()],
     writer: new ClickHouseRowWriter(clickhouse),
     metrics,
     logger: logger.child({ component: 'ingest-pipeline' }),

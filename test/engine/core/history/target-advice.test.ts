@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { SeriesMinute } from '../../../../engine/core/history/minute-series.ts';
 import { attainmentWindows, forecastExhaustion, recommendTarget, targetsMet } from '../../../../engine/core/history/target-advice.ts';
 import { evaluateSlo } from '../../../../engine/core/slo-evaluator.ts';
 import { freshAt, testSlo } from '../fixtures/slo-fixtures.ts';
@@ -6,7 +7,7 @@ import { DAY, MIN, seriesOf, T0 } from './history-scenarios.ts';
 
 describe('targets from history', () => {
   // 60 days at 100 requests a minute; on day d (d = 0…59) the first (d mod 10) minutes fail entirely
-  const minutes = [];
+  const minutes: SeriesMinute[] = [];
   for (let t = T0; t < T0 + 60 * DAY; t += MIN) {
     const day = Math.floor((t - T0) / DAY);
     const minuteOfDay = (t - T0 - day * DAY) / MIN;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { SeriesMinute } from '../../../../engine/core/history/minute-series.ts';
 import { sweepThresholds } from '../../../../engine/core/history/threshold-sweep.ts';
 import { testSlo } from '../fixtures/slo-fixtures.ts';
 import { DAY, HOUR, MIN, seriesOf, T0 } from './history-scenarios.ts';
@@ -8,7 +9,7 @@ const at = (day: number, hh: number, mm: number) => T0 + day * DAY + hh * HOUR +
 describe('sweepThresholds', () => {
   // 100 requests a minute; a sharp outage (day 10, 10 min, all failing) and a slow burn (day 20, 4 h at 1 %),
   // each with its incident; and one sharp blip (day 25, 3 min) nobody opened an incident for
-  const minutes = [];
+  const minutes: SeriesMinute[] = [];
   for (let t = T0; t < T0 + 30 * DAY; t += MIN) {
     let bad = 0;
     if (t >= at(10, 12, 0) && t < at(10, 12, 10)) bad = 100;
