@@ -17,6 +17,7 @@ import { createApiRoutes } from '../http/api-routes.ts';
 import { startHttpServer } from '../http/http-server.ts';
 import { indexPageRoute } from '../http/index-page.ts';
 import { SLUICE_VERSION } from './package-version.ts';
+import { startClusterReleases } from './cluster-releases.ts';
 
 function requireCluster(config: SluiceConfig, needKafka: boolean): { clickhouseUrl: string; brokers: string[] } {
   if (!config.clickhouseUrl) throw new ConfigError('invalid configuration:\n  CLICKHOUSE_URL (--clickhouse-url): required in cluster mode');
@@ -84,9 +85,12 @@ export async function runClusterApi(config: SluiceConfig, logger: Logger): Promi
       await clickhouse.close();
       throw err;
     });
+  // releases: DORA, canary and rollback reads; one elected API process watches bakes and sends rollback requests (docs/releases.md)
+  const releases = await startClusterReleases({ config, clickhouse, logger, brokers, access });
   const apiDeps = {
     logger,
     access,
+    release: releases.deps,
     // SLO state as the judges persist it (slo_state): this process judges nothing itself
     slo: { states: new ClickHouseSloStateStore(clickhouse, logger), clickhouse },
     health: {
@@ -99,7 +103,7 @@ export async function runClusterApi(config: SluiceConfig, logger: Logger): Promi
     host: config.host,
     port: config.httpPort,
     logger,
-    routes: [...api.routes, indexPageRoute()],
+    routes: [...api.routes, ...releases.routes, indexPageRoute()],
   });
   const closeSubscriptions = api.attachSubscriptions(http.server);
   process.stdout.write(`sluice ${SLUICE_VERSION} API: GraphQL at ${http.url}/graphql (ClickHouse ${clickhouseUrl}); auth ${access.authenticator.mode} (${access.modeReason})\n`);
@@ -109,6 +113,7 @@ export async function runClusterApi(config: SluiceConfig, logger: Logger): Promi
       await closeSubscriptions();
       await http.close();
       await api.stop();
+      await releases.stop();
       await clickhouse.close();
     },
   };

@@ -24,6 +24,11 @@ import { createApiRoutes } from '../http/api-routes.ts';
 import { startHttpServer, type RouteHandler } from '../http/http-server.ts';
 import { indexPageRoute } from '../http/index-page.ts';
 import { SLUICE_VERSION } from './package-version.ts';
+import { ClickHouseAlertContext } from '../../engine/adapters/clickhouse-alert-context.ts';
+import { createAlertWebhookHandler } from '../../ingest/http/alert-webhook-handler.ts';
+import { guardAlertRoute } from './alert-webhook-routes.ts';
+import { ALERT_MAX_BODY_BYTES } from './cluster-releases.ts';
+import { startReleaseServices } from './release-services.ts';
 
 /**
  * `sluice start`: everything in one process, no external services. ClickHouse is the
@@ -102,9 +107,14 @@ export async function runEmbedded(config: SluiceConfig, logger: Logger): Promise
     stops.push(() => sim.stop());
   }
 
+  // releases: the rollback watcher (webhooks, subscription), DORA and canary reads (docs/releases.md)
+  const releases = startReleaseServices({ config, clickhouse, logger, slos: engine.judge });
+  stops.push(() => releases.stop());
+  void releases.resume();
   const apiDeps = {
     logger,
     access,
+    release: releases.deps,
     slo: { states: engine.judge, pubsub: engine.pubsub, clickhouse },
     health: {
       version: SLUICE_VERSION, mode: 'embedded', clickhouse, clickhouseMode: config.clickhouseUrl ? 'external' : 'embedded',
@@ -128,6 +138,13 @@ export async function runEmbedded(config: SluiceConfig, logger: Logger): Promise
       });
       return (req, res) => otlp(req, res);
     })() satisfies RouteHandler),
+    // inbound alerts (Alertmanager, Datadog) become incidents through the pipeline, dead letters included
+    guardAlertRoute(createAlertWebhookHandler({
+      submit: (source, items) => pipeline.accept(`alerts/${source}`, 'incidents', items, { wait: true }),
+      context: new ClickHouseAlertContext(clickhouse),
+      maxBodyBytes: ALERT_MAX_BODY_BYTES,
+      onRejectedRequest: (reason) => metrics.countRejectedRequest(`alerts:${reason}`),
+    }), access, config.alertWebhookSecret),
     indexPageRoute(),
   ];
   const http = await startHttpServer({ host: config.host, port: config.httpPort, routes, logger });

@@ -18,6 +18,8 @@ const Bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no
   typeof v === 'boolean' ? v : v === 'true' || v === '1' || v === 'yes',
 );
 const Encoding = z.enum(['json', 'otlp_proto', 'otlp_json']);
+/** A comma-separated list, entries trimmed, empty ones dropped. */
+const CommaList = z.string().transform((s) => s.split(',').map((v) => v.trim()).filter((v) => v.length > 0));
 
 export const ConfigSchema = z.strictObject({
   /** Address the HTTP server (GraphQL, ingest endpoints) binds to. */
@@ -117,6 +119,28 @@ export const ConfigSchema = z.strictObject({
   graphqlMaxCost: PositiveInt.default(1000),
   /** Largest GraphQL request body, bytes (larger → 413). */
   graphqlMaxBodyBytes: PositiveInt.default(262_144),
+  /** A release's bake period after its deploy finishes, ms: a page-severity burn or a failed canary comparison in it asks for one rollback (docs/releases.md). */
+  rollbackBakePeriodMs: PositiveInt.default(1_800_000),
+  /** Environments whose releases bake and may be rolled back (comma-separated). */
+  rollbackEnvironments: CommaList.pipe(z.array(z.string()).min(1, 'must name at least one environment')).default(['production']),
+  /** Webhook receivers of rollback requests (comma-separated http(s) URLs), signed with rollbackWebhookSecret. */
+  rollbackWebhookUrls: CommaList.pipe(z.array(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }))).default([]),
+  /** HMAC-SHA256 key of webhook signatures (Standard Webhooks: `whsec_<base64>`, or any text of at least 16 characters). */
+  rollbackWebhookSecret: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Attempts per webhook before a rollback request is given up on. */
+  rollbackWebhookMaxAttempts: PositiveInt.max(100).default(10),
+  /** Record rollback requests (and what would have been sent) without sending anything. */
+  rollbackDryRun: Bool.default(false),
+  /** How often releases in their bake period are looked at, ms. */
+  rollbackCheckIntervalMs: PositiveInt.default(10_000),
+  /** Topic rollback requests are published to (cluster mode). */
+  topicRollbacks: z.string().min(1).default('sluice.rollbacks.v1'),
+  /** DORA: an SLO breach this long after a deploy, while it serves, fails the deploy, ms. */
+  doraBreachWindowMs: PositiveInt.default(86_400_000),
+  /** DORA: an incident that names no deploy is blamed on the change serving when it opened, if that change is at most this old, ms. */
+  doraIncidentWindowMs: PositiveInt.default(604_800_000),
+  /** Shared secret alert webhooks (Alertmanager, Datadog) may present as `Authorization: Bearer <secret>` instead of an ingest token. */
+  alertWebhookSecret: z.string().min(16, 'must be at least 16 characters').optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type SluiceConfig = z.infer<typeof ConfigSchema>;
@@ -161,6 +185,17 @@ export const OPTIONS: { key: Key; env: string; flag: string; doc: string }[] = [
   { key: 'graphqlMaxAliases', env: 'SLUICE_GRAPHQL_MAX_ALIASES', flag: '--graphql-max-aliases', doc: 'most aliased fields in a GraphQL operation (default 30)' },
   { key: 'graphqlMaxCost', env: 'SLUICE_GRAPHQL_MAX_COST', flag: '--graphql-max-cost', doc: 'highest cost of a GraphQL operation: 1 a field, ClickHouse-backed fields more (default 1000)' },
   { key: 'graphqlMaxBodyBytes', env: 'SLUICE_GRAPHQL_MAX_BODY_BYTES', flag: '--graphql-max-body-bytes', doc: 'largest GraphQL request body, bytes; larger → 413 (default 262144)' },
+  { key: 'rollbackBakePeriodMs', env: 'SLUICE_ROLLBACK_BAKE_PERIOD_MS', flag: '--rollback-bake-period-ms', doc: 'bake period of a release after its deploy finishes: a page-severity burn or a failed canary comparison in it asks for one rollback, ms (default 1800000; docs/releases.md)' },
+  { key: 'rollbackEnvironments', env: 'SLUICE_ROLLBACK_ENVIRONMENTS', flag: '--rollback-environments', doc: 'comma-separated environments whose releases bake (default production)' },
+  { key: 'rollbackWebhookUrls', env: 'SLUICE_ROLLBACK_WEBHOOK_URLS', flag: '--rollback-webhook-urls', doc: 'comma-separated http(s) URLs that receive rollback requests, signed (default none)' },
+  { key: 'rollbackWebhookSecret', env: 'SLUICE_ROLLBACK_WEBHOOK_SECRET', flag: '--rollback-webhook-secret', doc: 'HMAC-SHA256 key of the webhook signatures (Standard Webhooks: whsec_<base64>, or ≥ 16 characters); required with webhook URLs; prefer the env var' },
+  { key: 'rollbackWebhookMaxAttempts', env: 'SLUICE_ROLLBACK_WEBHOOK_MAX_ATTEMPTS', flag: '--rollback-webhook-max-attempts', doc: 'attempts per webhook (backoff 1 s doubling to 60 s, with jitter) before a request is given up (default 10)' },
+  { key: 'rollbackDryRun', env: 'SLUICE_ROLLBACK_DRY_RUN', flag: '--rollback-dry-run', doc: 'record rollback requests and what would have been sent, send nothing (default false)' },
+  { key: 'rollbackCheckIntervalMs', env: 'SLUICE_ROLLBACK_CHECK_INTERVAL_MS', flag: '--rollback-check-interval-ms', doc: 'how often releases in their bake period are looked at, ms (default 10000)' },
+  { key: 'topicRollbacks', env: 'SLUICE_TOPIC_ROLLBACKS', flag: '--topic-rollbacks', doc: 'rollback request topic, cluster mode (default sluice.rollbacks.v1)' },
+  { key: 'doraBreachWindowMs', env: 'SLUICE_DORA_BREACH_WINDOW_MS', flag: '--dora-breach-window-ms', doc: 'DORA: an SLO breach this long after a deploy, while it serves, fails the deploy, ms (default 86400000; docs/dora.md)' },
+  { key: 'doraIncidentWindowMs', env: 'SLUICE_DORA_INCIDENT_WINDOW_MS', flag: '--dora-incident-window-ms', doc: 'DORA: an incident naming no deploy is blamed on the change serving when it opened if that change is at most this old, ms (default 604800000)' },
+  { key: 'alertWebhookSecret', env: 'SLUICE_ALERT_WEBHOOK_SECRET', flag: '--alert-webhook-secret', doc: 'shared secret Alertmanager / Datadog may send as Authorization: Bearer <secret> to /alerts/<source> instead of an ingest token (≥ 16 characters; prefer the env var)' },
   { key: 'logLevel', env: 'LOG_LEVEL', flag: '--log-level', doc: 'fatal|error|warn|info|debug|trace|silent (default info)' },
 ];
 
@@ -196,7 +231,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     let value = inline;
     if (value === undefined) {
       const next = argv[i + 1];
-      const isBool = opt.key === 'simulate';
+      const isBool = opt.key === 'simulate' || opt.key === 'rollbackDryRun';
       if (isBool && (next === undefined || next.startsWith('--'))) value = 'true';
       else if (next === undefined) throw new ConfigError(`option ${flag} needs a value`);
       else value = argv[++i]!;
@@ -216,6 +251,9 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const config = result.data;
+  if (config.rollbackWebhookUrls.length > 0 && config.rollbackWebhookSecret === undefined) {
+    throw new ConfigError('invalid configuration:\n  SLUICE_ROLLBACK_WEBHOOK_SECRET (--rollback-webhook-secret): required when SLUICE_ROLLBACK_WEBHOOK_URLS names webhooks (rollback requests are always signed)');
+  }
   if (config.clickhousePasswordFile !== undefined && config.clickhousePassword === '') {
     try {
       config.clickhousePassword = readFileSync(config.clickhousePasswordFile, 'utf8').split('\n')[0]!.trim();
