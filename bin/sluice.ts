@@ -8,4 +8,7 @@
 process.env.UV_THREADPOOL_SIZE ??= '32';
 const { main } = await import('../api/cli/sluice-cli.ts');
 
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+process.exitCode = code;
+// after an ordered stop, lingering sockets (Kafka, HTTP keep-alive) must not keep the process up
+setTimeout(() => process.exit(code), 2_000).unref();

@@ -2,7 +2,12 @@ import type { Logger } from 'pino';
 import { connectClickHouse } from '../../platform/clickhouse/clickhouse-connection.ts';
 import { migrate } from '../../platform/clickhouse/migrations.ts';
 import { ConfigError, topicRoutes, type SluiceConfig } from '../../platform/config/sluice-config.ts';
-import { startKafkaIngest } from '../../ingest/kafka/start-kafka-ingest.ts';
+import { ensureTopics, startKafkaIngest } from '../../ingest/kafka/start-kafka-ingest.ts';
+import { KafkaSliDeltaPublisher } from '../../ingest/kafka/kafka-sli-delta-publisher.ts';
+import { DEFAULT_TIME_BOUNDS } from '../../ingest/pipeline/ingest-pipeline.ts';
+import { SliRollupParticipant } from '../../engine/adapters/sli-rollup-participant.ts';
+import { ingestHealthRoutes } from '../http/ingest-health-routes.ts';
+import type { RunningCommand } from './sluice-cli.ts';
 import { createKafka } from '../../ingest/kafka/kafka-client.ts';
 import { buildRowSampler } from '../../ingest/sampling/row-sampler.ts';
 import { KafkaBreachPublisher } from '../../engine/adapters/breach-publishers.ts';
@@ -19,6 +24,11 @@ import { indexPageRoute } from '../http/index-page.ts';
 import { SLUICE_VERSION } from './package-version.ts';
 import { startClusterReleases } from './cluster-releases.ts';
 
+/** The judges' consumer group: SLUICE_KAFKA_JUDGE_GROUP_ID, or `<KAFKA_GROUP_ID>-judges`. */
+function judgeGroupId(config: SluiceConfig): string {
+  return config.kafkaJudgeGroupId ?? `${config.kafkaGroupId}-judges`;
+}
+
 function requireCluster(config: SluiceConfig, needKafka: boolean): { clickhouseUrl: string; brokers: string[] } {
   if (!config.clickhouseUrl) throw new ConfigError('invalid configuration:\n  CLICKHOUSE_URL (--clickhouse-url): required in cluster mode');
   if (needKafka && !config.kafkaBrokers) throw new ConfigError('invalid configuration:\n  KAFKA_BROKERS (--kafka-brokers): required by `sluice ingest`');
@@ -26,13 +36,32 @@ function requireCluster(config: SluiceConfig, needKafka: boolean): { clickhouseU
 }
 
 /** `sluice ingest`: a member of the ingest consumer group (scale out with more of them). */
-export async function runClusterIngest(config: SluiceConfig, logger: Logger): Promise<{ stop(): Promise<void> }> {
+export async function runClusterIngest(config: SluiceConfig, logger: Logger): Promise<RunningCommand> {
   const { clickhouseUrl, brokers } = requireCluster(config, true);
   const clickhouse = await connectClickHouse({ url: clickhouseUrl, database: config.clickhouseDatabase, username: config.clickhouseUser, password: config.clickhousePassword });
   await migrate(clickhouse);
   const breachKafka = createKafka({ brokers, clientId: `${config.kafkaClientId}-breaches`, logger });
   const breachProducer = breachKafka.producer({ allowAutoTopicCreation: true });
   await breachProducer.connect();
+  const kafka = createKafka({ brokers, clientId: config.kafkaClientId, logger });
+  await ensureTopics(kafka, [
+    ...topicRoutes(config).map((r) => r.topic),
+    config.topicDeadLetter,
+    config.topicBreaches,
+    // deltas of one segment and SLO are one message: allow large ones (16 MiB)
+    { topic: config.topicSliDeltas, numPartitions: config.sliDeltaPartitions, configEntries: [{ name: 'max.message.bytes', value: String(16 * 1024 * 1024) }] },
+  ], logger);
+  const deltaPublisher = await KafkaSliDeltaPublisher.connect(kafka, config.topicSliDeltas);
+  let sourceStatus: (source: string, partition: number) => { caughtUp: boolean; lastActivityAtMs?: number | undefined } = () => ({ caughtUp: false });
+  const participant = new SliRollupParticipant({
+    slos: () => engine.definitions(),
+    publisher: deltaPublisher,
+    allowedLatenessMs: config.allowedLatenessMs,
+    sourceStatus: (source, partition) => sourceStatus(source, partition),
+  });
+  let fatal: ((err: Error) => void) | undefined;
+  // this process is also a member of the judges' group: it judges the SLOs of the SLI-delta
+  // partitions assigned to it, from every worker's deltas (docs/time-and-ownership.md)
   const engine = await SliEngine.start({
     clickhouse,
     logger,
@@ -40,10 +69,18 @@ export async function runClusterIngest(config: SluiceConfig, logger: Logger): Pr
     allowedLatenessMs: config.allowedLatenessMs,
     idleSourceMs: config.idleSourceMs,
     publishers: [new KafkaBreachPublisher(breachProducer, config.topicBreaches)],
+    cluster: {
+      kafka,
+      groupId: judgeGroupId(config),
+      topic: config.topicSliDeltas,
+      upstream: topicRoutes(config).flatMap((r) => r.signals.flatMap((signal) => (signal === 'spans' || signal === 'logs' || signal === 'checks' ? [{ topic: r.topic, signal }] : []))),
+      onFatal: (err) => fatal?.(err),
+    },
   });
   // SLO definition versions as they load: review reports' config changes, `sluice api` backtests by name (docs/history.md)
   const definitions = await SloDefinitionRecorder.start({ clickhouse, sloDir: config.sloDir, catalog: engine.catalog, logger: logger.child({ component: 'slo-definitions' }) });
   const ingest = await startKafkaIngest({
+    kafka,
     brokers,
     clientId: config.kafkaClientId,
     groupId: config.kafkaGroupId,
@@ -56,18 +93,45 @@ export async function runClusterIngest(config: SluiceConfig, logger: Logger): Pr
     maxMessageBytes: config.maxMessageBytes,
     sampler: buildRowSampler(config),
     // SLI deltas for the judges, and signal rollups any SLO's history is rebuilt from (docs/history.md)
-    participants: [engine.participant, new SignalRollupParticipant()],
-    extraTopics: [config.topicBreaches],
+    participants: [participant, new SignalRollupParticipant()],
+    timeBounds: { maxAgeMs: DEFAULT_TIME_BOUNDS.maxAgeMs, maxFutureMs: config.maxClockSkewMs, maxDurationMs: config.maxDurationMs },
+    onClaimed: (claims, owned) => {
+      participant.retain(owned);
+      for (const c of claims) {
+        const route = topicRoutes(config).find((r) => r.topic === c.source);
+        for (const signal of route?.signals ?? []) {
+          if (signal === 'spans' || signal === 'logs' || signal === 'checks') participant.track(c.source, c.partition, signal, c);
+        }
+      }
+    },
+    onHeartbeat: (owned) => participant.heartbeat(owned),
+    sessionTimeoutMs: config.kafkaSessionTimeoutMs,
+    onFatal: (err) => fatal?.(err),
   });
-  logger.info({ brokers, group: config.kafkaGroupId, topics: topicRoutes(config) }, 'ingest worker running');
+  sourceStatus = (source, partition) => ingest.worker.sourceStatus(source, partition);
+  const exited = new Promise<number>((resolve) => {
+    // kafkajs does not restart after this kind of crash and restarting in-process would read
+    // the same batch again: exit non-zero so a supervisor restarts the worker
+    fatal = () => resolve(1);
+  });
+  const http = await startHttpServer({
+    host: config.host,
+    port: config.httpPort,
+    logger,
+    routes: ingestHealthRoutes({ worker: ingest.worker, metrics: ingest.metrics, clickhouse }),
+  });
+  logger.info({ brokers, group: config.kafkaGroupId, topics: topicRoutes(config), health: `${http.url}/healthz` }, 'ingest worker running');
   const progress = setInterval(() => logger.info({ consumed: ingest.worker.consumed, ...ingest.metrics.snapshot() }, 'ingest progress'), 30_000);
   return {
+    exited,
     async stop() {
       clearInterval(progress);
       await ingest.stop();
+      await deltaPublisher.close();
       await definitions.stop();
       await engine.stop();
       await breachProducer.disconnect();
+      await http.close();
       logger.info(ingest.metrics.snapshot(), 'ingest stopped');
       await clickhouse.close();
     },

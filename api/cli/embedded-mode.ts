@@ -3,13 +3,14 @@ import { connectClickHouse, type ClickHouseClient } from '../../platform/clickho
 import { defaultDataDir, openEmbeddedStore } from '../../platform/clickhouse/embedded-store.ts';
 import { migrate } from '../../platform/clickhouse/migrations.ts';
 import type { SluiceConfig } from '../../platform/config/sluice-config.ts';
-import { errorMessage } from '../../platform/errors/sluice-error.ts';
 import { otlpProtobufCodec } from '../../ingest/decode/otlp/otlp-proto-definitions.ts';
 import { createNdjsonIngestHandler } from '../../ingest/http/ndjson-ingest-handler.ts';
 import { createOtlpHttpHandler } from '../../ingest/http/otlp-http-handler.ts';
 import { IngestMetrics } from '../../ingest/pipeline/ingest-metrics.ts';
-import { IngestPipeline } from '../../ingest/pipeline/ingest-pipeline.ts';
-import { NO_OFFSET } from '../../ingest/pipeline/source-position.ts';
+import { DEFAULT_TIME_BOUNDS, IngestPipeline } from '../../ingest/pipeline/ingest-pipeline.ts';
+import { EmbeddedFlusher } from '../../ingest/pipeline/embedded-flusher.ts';
+import { ClickHouseProgressStore } from '../../ingest/pipeline/partition-progress.ts';
+import { hostname } from 'node:os';
 import { buildRowSampler } from '../../ingest/sampling/row-sampler.ts';
 import { SliEngine } from '../../engine/adapters/sli-engine.ts';
 import { SignalRollupParticipant } from '../../engine/adapters/signal-rollup-participant.ts';
@@ -78,34 +79,33 @@ export async function runEmbedded(config: SluiceConfig, logger: Logger): Promise
   const definitions = await SloDefinitionRecorder.start({ clickhouse, sloDir: config.sloDir, catalog: engine.catalog, logger: logger.child({ component: 'slo-definitions' }) });
   stops.push(() => definitions.stop());
   const metrics = new IngestMetrics();
+  const kick = { flusher: undefined as EmbeddedFlusher | undefined };
   const pipeline = new IngestPipeline({
     sampler: buildRowSampler(config),
     // SLI deltas for the judge, and signal rollups any SLO's history is rebuilt from (docs/history.md)
     participants: [engine.participant, new SignalRollupParticipant()],
     writer: new ClickHouseRowWriter(clickhouse),
+    progress: new ClickHouseProgressStore(clickhouse),
+    writerId: `${hostname()}:${process.pid}:embedded`,
     metrics,
     logger: logger.child({ component: 'ingest-pipeline' }),
     now: Date.now,
     batchMaxRows: config.batchMaxRows,
     batchMaxDelayMs: config.batchMaxDelayMs,
+    timeBounds: { maxAgeMs: DEFAULT_TIME_BOUNDS.maxAgeMs, maxFutureMs: config.maxClockSkewMs, maxDurationMs: config.maxDurationMs },
+    onWaiting: () => kick.flusher?.kick(),
   });
-  let flushing: Promise<unknown> | undefined;
-  const flushTimer = setInterval(() => {
-    // one timer flush at a time: during an outage the retrying flush holds the batch
-    if (flushing || !pipeline.isDue()) return;
-    flushing = pipeline.flush()
-      .catch((err) => logger.error({ err: errorMessage(err) }, 'flush failed'))
-      .finally(() => (flushing = undefined));
-  }, 100);
-  stops.push(async () => {
-    clearInterval(flushTimer);
-    await pipeline.flush();
-  });
+  const flusher = new EmbeddedFlusher(pipeline, logger);
+  kick.flusher = flusher;
+  flusher.start();
+  stops.push(() => flusher.stop());
 
   if (config.simulate) {
-    const sim = runSimulator(new TrafficSimulator({ seed: startedAtMs }), pipeline);
+    const sim = runSimulator(new TrafficSimulator({ seed: startedAtMs }), pipeline, 250, () => metrics.countRejectedRequest('simulator_tick_refused'));
     stops.push(() => sim.stop());
   }
+  const heartbeat = setInterval(() => void engine.participant.heartbeat().catch(() => undefined), 1_000);
+  stops.push(() => clearInterval(heartbeat));
 
   // releases: the rollback watcher (webhooks, subscription), DORA and canary reads (docs/releases.md)
   const releases = startReleaseServices({ config, clickhouse, logger, slos: engine.judge });
@@ -126,15 +126,22 @@ export async function runEmbedded(config: SluiceConfig, logger: Logger): Promise
   stops.push(() => api.stop());
   const routes: RouteHandler[] = [
     ...api.routes,
-    api.guardNdjson(createNdjsonIngestHandler({ pipeline, maxBodyBytes: 64 * 1024 * 1024, maxLineBytes: config.maxMessageBytes })),
+    api.guardNdjson(createNdjsonIngestHandler({
+      maxBodyBytes: 64 * 1024 * 1024,
+      maxLineBytes: config.maxMessageBytes,
+      submit: (signal, items) => pipeline.accept(`http/${signal}`, signal, items, { wait: true }),
+      onRejectedRequest: (reason) => metrics.countRejectedRequest(`http:${reason}`),
+    })),
     api.guardOtlp((() => {
       const otlp = createOtlpHttpHandler({
         maxBodyBytes: 64 * 1024 * 1024,
         protobuf: otlpProtobufCodec(),
         submit: async (items) => {
-          pipeline.add({ source: 'otlp-http', partition: 0, offset: NO_OFFSET }, items);
-          await pipeline.flush();
+          // one request carries one signal; rejected items say which
+          const signal = items[0]?.ok ? items[0].value.signal : (items[0]?.signal ?? 'spans');
+          await pipeline.accept(`otlp-http/${signal}`, signal, items, { wait: true });
         },
+        onRejectedRequest: (reason) => metrics.countRejectedRequest(`otlp-http:${reason}`),
       });
       return (req, res) => otlp(req, res);
     })() satisfies RouteHandler),

@@ -6,7 +6,12 @@ import type { SluiceConfig } from '../../platform/config/sluice-config.ts';
 import { SLUICE_VERSION } from './package-version.ts';
 import { PROCESS_IO, type CliIo } from './cli-io.ts';
 
-type Run = (config: SluiceConfig, logger: Logger) => Promise<{ stop(): Promise<void> }>;
+/** A running command: `stop` ends it in order; `exited` resolves with an exit code if it ends by itself (e.g. a fatal consumer crash). */
+export interface RunningCommand {
+  stop(): Promise<void>;
+  exited?: Promise<number>;
+}
+type Run = (config: SluiceConfig, logger: Logger) => Promise<RunningCommand>;
 
 /** Each command's module is loaded only when that command runs (start-up time, and `clickhouse` stays small). */
 const COMMANDS: Record<string, { doc: string; load: () => Promise<Run> }> = {
@@ -71,7 +76,7 @@ export async function main(argv: string[]): Promise<number> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
-  let app: { stop(): Promise<void> };
+  let app: RunningCommand;
   try {
     app = await (await entry.load())(config, logger);
   } catch (err) {
@@ -82,14 +87,27 @@ export async function main(argv: string[]): Promise<number> {
     logger.fatal({ err }, `start-up failed: ${errorMessage(err)}`);
     return 1;
   }
-  await new Promise<void>((resolve) => {
+  // sluice owns the termination signals: stop in order (final flush, engine, ClickHouse),
+  // then exit 0; a command that ends by itself (fatal error) gives its own code
+  const code = await new Promise<number>((resolve) => {
     const shutdown = (signal: string) => {
       logger.info({ signal }, 'shutting down');
-      resolve();
+      resolve(0);
     };
     process.once('SIGINT', () => shutdown('SIGINT'));
     process.once('SIGTERM', () => shutdown('SIGTERM'));
+    void app.exited?.then((c) => {
+      logger.fatal({ exitCode: c }, 'stopping after a fatal error');
+      resolve(c);
+    });
   });
-  await app.stop();
-  return 0;
+  try {
+    await app.stop();
+  } catch (err) {
+    logger.error({ err: errorMessage(err) }, 'stop failed');
+    return code === 0 ? 1 : code;
+  }
+  logger.info({ exitCode: code }, 'stopped');
+  logger.flush();
+  return code;
 }

@@ -114,7 +114,9 @@ function maskError(logger: Logger) {
 }
 
 export function createGraphQLServer(deps: ApiDeps, schema: GraphQLSchema = createGraphQLSchema(deps)): ApolloServer {
-  return new ApolloServer({ schema, introspection: true, formatError: maskError(deps.logger),
+  // sluice owns SIGINT/SIGTERM (api/cli/sluice-cli.ts): Apollo's own handler would re-send
+  // the signal and cut the ordered stop short (exit 143 instead of 0)
+  return new ApolloServer({ schema, introspection: true, formatError: maskError(deps.logger), stopOnTerminationSignals: false,
     // Apollo's default landing page loads from a CDN (blank offline): off; api/http/graphql-console-page.ts serves a local one
     plugins: [ApolloServerPluginLandingPageDisabled()] });
 }

@@ -48,6 +48,8 @@ export const ConfigSchema = z.strictObject({
     .pipe(z.array(z.string().regex(/^[^:\s]+:\d{1,5}$/, 'must be host:port')).min(1, 'must name at least one broker'))
     .optional(),
   kafkaClientId: z.string().min(1).default('sluice'),
+  /** Kafka consumer session timeout, ms: how long a silent (e.g. killed) member keeps its partitions before a rebalance (broker bounds apply). */
+  kafkaSessionTimeoutMs: z.coerce.number().int().min(1_000).max(1_800_000).default(30_000),
   /** Consumer group of the ingest workers. */
   kafkaGroupId: z.string().min(1).default('sluice-ingest'),
   /** Consumer group of the SLO judges on the SLI-delta topic; default `<kafkaGroupId>-judges`. */
@@ -62,6 +64,10 @@ export const ConfigSchema = z.strictObject({
   /** Encoding of the logs topic. */
   topicLogsEncoding: Encoding.default('json'),
   topicDeadLetter: z.string().min(1).default('sluice.deadletter.v1'),
+  /** Topic of the repartition from ingest workers to judges: per-SLO SLI deltas and sources' progress. */
+  topicSliDeltas: z.string().min(1).default('sluice.sli-deltas.v1'),
+  /** Partitions of the SLI-delta topic when sluice creates it: the most judges that can share the SLOs. */
+  sliDeltaPartitions: PositiveInt.max(1000).default(12),
   /** Topic the breach stream (SLO status transitions) is published to. */
   topicBreaches: z.string().min(1).default('sluice.breaches.v1'),
   /** A batch is written when it holds this many rows… */
@@ -74,6 +80,10 @@ export const ConfigSchema = z.strictObject({
   simulate: Bool.default(true),
   /** Directory of SLO definition files (YAML). */
   sloDir: z.string().min(1).default('examples/slos'),
+  /** Producers' clock skew allowed: events later than now + this (ms) are dead-lettered `event_time_in_future`. */
+  maxClockSkewMs: z.coerce.number().int().nonnegative().default(600_000),
+  /** Longest span / check duration accepted (ms); longer ones are dead-lettered `duration_out_of_range`. */
+  maxDurationMs: PositiveInt.default(86_400_000),
   /**
    * How far behind its source's newest event an event may arrive and still count on time,
    * ms: a judge evaluates minute M once every source feeding the SLO is past M + this, so it
@@ -159,6 +169,7 @@ export const OPTIONS: { key: Key; env: string; flag: string; doc: string }[] = [
   { key: 'clickhousePasswordFile', env: 'CLICKHOUSE_PASSWORD_FILE', flag: '--clickhouse-password-file', doc: 'file whose first line is the ClickHouse password (e.g. the one `sluice clickhouse` prints)' },
   { key: 'kafkaBrokers', env: 'KAFKA_BROKERS', flag: '--kafka-brokers', doc: 'comma-separated host:port list; required by `sluice ingest`' },
   { key: 'kafkaClientId', env: 'KAFKA_CLIENT_ID', flag: '--kafka-client-id', doc: 'Kafka client id (default sluice)' },
+  { key: 'kafkaSessionTimeoutMs', env: 'KAFKA_SESSION_TIMEOUT_MS', flag: '--kafka-session-timeout-ms', doc: 'how long a silent worker keeps its partitions before they move, ms (default 30000; the broker allows 6000–1800000 by default)' },
   { key: 'kafkaGroupId', env: 'KAFKA_GROUP_ID', flag: '--kafka-group-id', doc: 'consumer group of ingest workers (default sluice-ingest)' },
   { key: 'kafkaJudgeGroupId', env: 'KAFKA_JUDGE_GROUP_ID', flag: '--kafka-judge-group-id', doc: 'consumer group of the SLO judges on the SLI-delta topic: one judge per SLO across it (default <KAFKA_GROUP_ID>-judges)' },
   { key: 'topicSpans', env: 'SLUICE_TOPIC_SPANS', flag: '--topic-spans', doc: `spans topic (default ${DEFAULT_TOPICS.spans})` },
@@ -169,12 +180,16 @@ export const OPTIONS: { key: Key; env: string; flag: string; doc: string }[] = [
   { key: 'topicSpansEncoding', env: 'SLUICE_TOPIC_SPANS_ENCODING', flag: '--topic-spans-encoding', doc: 'json | otlp_proto | otlp_json (default json)' },
   { key: 'topicLogsEncoding', env: 'SLUICE_TOPIC_LOGS_ENCODING', flag: '--topic-logs-encoding', doc: 'json | otlp_proto | otlp_json (default json)' },
   { key: 'topicDeadLetter', env: 'SLUICE_TOPIC_DEADLETTER', flag: '--topic-deadletter', doc: 'dead-letter topic (default sluice.deadletter.v1)' },
+  { key: 'topicSliDeltas', env: 'SLUICE_TOPIC_SLI_DELTAS', flag: '--topic-sli-deltas', doc: 'SLI-delta topic: per-SLO counts from ingest workers to the SLO judges (default sluice.sli-deltas.v1)' },
+  { key: 'sliDeltaPartitions', env: 'SLUICE_SLI_DELTA_PARTITIONS', flag: '--sli-delta-partitions', doc: 'partitions of the SLI-delta topic when created: the most judges that share the SLOs (default 12)' },
   { key: 'topicBreaches', env: 'SLUICE_TOPIC_BREACHES', flag: '--topic-breaches', doc: 'breach stream topic: SLO status transitions (default sluice.breaches.v1)' },
   { key: 'batchMaxRows', env: 'SLUICE_BATCH_MAX_ROWS', flag: '--batch-max-rows', doc: 'write a batch at this many rows (default 1000)' },
   { key: 'batchMaxDelayMs', env: 'SLUICE_BATCH_MAX_DELAY_MS', flag: '--batch-max-delay-ms', doc: 'or when its oldest row waited this long, ms (default 1000)' },
   { key: 'maxMessageBytes', env: 'SLUICE_MAX_MESSAGE_BYTES', flag: '--max-message-bytes', doc: 'larger messages are dead-lettered as oversized (default 1048576)' },
   { key: 'simulate', env: 'SLUICE_SIMULATE', flag: '--simulate', doc: 'built-in traffic simulator in embedded mode (default true; --no-simulate)' },
   { key: 'sloDir', env: 'SLUICE_SLO_DIR', flag: '--slo-dir', doc: 'directory of SLO definition files, reloaded on change (default examples/slos; format: docs/slo-format.md)' },
+  { key: 'maxClockSkewMs', env: 'SLUICE_MAX_CLOCK_SKEW_MS', flag: '--max-clock-skew-ms', doc: 'events dated later than now + this are dead-lettered event_time_in_future, ms (default 600000)' },
+  { key: 'maxDurationMs', env: 'SLUICE_MAX_DURATION_MS', flag: '--max-duration-ms', doc: 'longer span/check durations are dead-lettered duration_out_of_range, ms (default 86400000)' },
   { key: 'allowedLatenessMs', env: 'SLUICE_ALLOWED_LATENESS_MS', flag: '--allowed-lateness-ms', doc: 'how late an event may arrive behind its source\'s newest and still be judged; a minute is judged this long after its sources pass it; later events are counted as late corrections, ms (default 30000)' },
   { key: 'idleSourceMs', env: 'SLUICE_IDLE_SOURCE_MS', flag: '--idle-source-ms', doc: 'a caught-up source without input this long stops holding an SLO\'s event-time watermark back, ms (default 10000)' },
   { key: 'sampleRate', env: 'SLUICE_SAMPLE_RATE', flag: '--sample-rate', doc: 'share of traces whose raw rows are stored, ratio 0–1 (default 1); SLIs stay exact' },
@@ -254,6 +269,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   if (config.rollbackWebhookUrls.length > 0 && config.rollbackWebhookSecret === undefined) {
     throw new ConfigError('invalid configuration:\n  SLUICE_ROLLBACK_WEBHOOK_SECRET (--rollback-webhook-secret): required when SLUICE_ROLLBACK_WEBHOOK_URLS names webhooks (rollback requests are always signed)');
   }
+  topicRoutes(config); // a shared topic that cannot work stops start-up here, naming the option
   if (config.clickhousePasswordFile !== undefined && config.clickhousePassword === '') {
     try {
       config.clickhousePassword = readFileSync(config.clickhousePasswordFile, 'utf8').split('\n')[0]!.trim();
@@ -264,8 +280,22 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   return config;
 }
 
-/** Topic → (signal, encoding) routing the ingest worker consumes. */
-export function topicRoutes(config: SluiceConfig): { topic: string; signal: Signal; encoding: z.infer<typeof Encoding> }[] {
+/** One topic the ingest worker reads: its signal, encoding, and every signal it carries. */
+export interface TopicRoute {
+  topic: string;
+  signal: Signal;
+  encoding: z.infer<typeof Encoding>;
+  /** `[signal]`, or spans and logs for one OTLP topic configured for both (the Collector's one-topic mode). */
+  signals: Signal[];
+}
+
+/**
+ * Topic → (signal, encoding) routing the ingest worker consumes. The spans and logs topics
+ * may be one OTLP topic (the Collector's Kafka exporter with one `topic` for both
+ * pipelines): it is read once, each message as the signal it holds. Any other shared
+ * topic is refused (sluice's JSON contracts carry no signal of their own).
+ */
+export function topicRoutes(config: SluiceConfig): TopicRoute[] {
   const topics: Record<Signal, string> = {
     spans: config.topicSpans,
     logs: config.topicLogs,
@@ -277,7 +307,25 @@ export function topicRoutes(config: SluiceConfig): { topic: string; signal: Sign
     spans: config.topicSpansEncoding,
     logs: config.topicLogsEncoding,
   };
-  return SIGNALS.map((signal) => ({ topic: topics[signal], signal, encoding: encodings[signal] ?? 'json' }));
+  const routes: TopicRoute[] = [];
+  for (const signal of SIGNALS) {
+    const encoding = encodings[signal] ?? 'json';
+    const shared = routes.find((r) => r.topic === topics[signal]);
+    if (!shared) {
+      routes.push({ topic: topics[signal], signal, encoding, signals: [signal] });
+      continue;
+    }
+    const otlpPair = shared.signal === 'spans' && signal === 'logs' && encoding !== 'json' && encoding === shared.encoding;
+    if (!otlpPair) {
+      const flag = (s: Signal) => OPTIONS.find((o) => o.key === `topic${s[0]!.toUpperCase()}${s.slice(1)}`)!;
+      throw new ConfigError(
+        `invalid configuration:\n  ${flag(signal).env} (${flag(signal).flag}): topic "${topics[signal]}" is also ${flag(shared.signal).env}; ` +
+          'only the spans and logs topics may be one topic, and only with the same OTLP encoding (the Collector\'s one-topic mode) — give each signal its own topic',
+      );
+    }
+    shared.signals.push(signal);
+  }
+  return routes;
 }
 
 /** `sluice --help` option table, generated from OPTIONS. */
