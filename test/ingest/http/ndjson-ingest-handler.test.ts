@@ -63,7 +63,7 @@ describe('POST /ingest/<signal> (NDJSON)', () => {
     { name: 'an unsupported Content-Encoding', body: 'x', headers: { 'Content-Encoding': 'compress' }, status: 415, reason: 'unsupported_encoding' },
     { name: 'a corrupt gzip body', body: Buffer.from('not gzip'), headers: { 'Content-Encoding': 'gzip' }, status: 400, reason: 'corrupt_body' },
   ])('refuses $name with $status and counts it ($reason)', async ({ body, headers, status, reason }) => {
-    const res = await post(body, headers);
+    const res = await post(body, headers as Record<string, string>);
     expect(res.status).toBe(status);
     expect(rejected).toEqual([reason]);
     expect(submitted).toEqual([]);
