@@ -72,6 +72,21 @@ function unattributedIn(attribution: Attribution, filter: GroupFilter, fromMs: n
   return attribution.unattributed.filter((u) => u.environment === filter.environment && (filter.service === undefined || u.service === filter.service) && u.atMs >= fromMs && u.atMs < toMs);
 }
 
+/**
+ * The part of a history a service or team filter needs: attribution is per service and
+ * environment, so only the deploys, incidents and breaches of the filter's services count
+ * (a team's services: those its deploys name). The whole history without a filter.
+ */
+function servicesOf(history: DeliveryHistory, filter: GroupFilter): DeliveryHistory {
+  if (filter.service === undefined && filter.team === undefined) return history;
+  const services = new Set(filter.service !== undefined ? [filter.service] : history.deploys.filter((d) => teamOf(d) === filter.team).map((d) => d.service));
+  return {
+    deploys: history.deploys.filter((d) => services.has(d.service)),
+    incidents: history.incidents.filter((i) => services.has(i.service)),
+    breaches: history.breaches.filter((b) => services.has(b.service)),
+  };
+}
+
 /** The four keys of one service, team or environment (`doraMetrics`). */
 export interface DoraMetrics {
   filter: GroupFilter;
@@ -82,7 +97,7 @@ export interface DoraMetrics {
 }
 
 export function doraMetrics(history: DeliveryHistory, filter: GroupFilter, fromMs: number, toMs: number, overrides: Partial<DoraOptions> = {}): DoraMetrics {
-  const attribution = attributeFailures(history, doraOptions(overrides));
+  const attribution = attributeFailures(servicesOf(history, filter), doraOptions(overrides));
   const group = selectGroup(attribution, filter);
   return { filter, keys: fourKeys(group, fromMs, toMs), failedDeployments: failedDeployments(group, fromMs, toMs), unattributed: unattributedIn(attribution, filter, fromMs, toMs) };
 }

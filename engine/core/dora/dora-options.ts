@@ -26,6 +26,8 @@ export const DoraOptionsSchema = z.strictObject({
   alpha: z.number().gt(0).lt(0.5).default(0.05),
   /** Fewest samples per period for a bootstrap interval of a median (default 5). */
   minBootstrapSamples: z.number().int().min(2).default(5),
+  /** Most values a period may have for a bootstrap interval of its median; above it the McKean–Schrader standard error is used (default 500). */
+  maxBootstrapSamples: z.number().int().min(10).default(500),
   /** Bootstrap resamples (default 2000). */
   bootstrapResamples: z.number().int().min(100).max(100_000).default(2000),
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bootstrapMedianDifference } from '../../../../engine/core/dora/bootstrap-interval.ts';
+import { bootstrapMedianDifference, medianStandardError } from '../../../../engine/core/dora/bootstrap-interval.ts';
 import { doraOptions } from '../../../../engine/core/dora/dora-options.ts';
 import type { DeployOutcome } from '../../../../engine/core/dora/failure-attribution.ts';
 import { fourKeys } from '../../../../engine/core/dora/four-keys.ts';
@@ -103,5 +103,40 @@ describe('bootstrap interval of a median difference', () => {
     const a = bootstrapMedianDifference(before, after);
     expect(a.ci95[0]).toBeLessThan(0);
     expect(a.ci95[1]).toBeGreaterThan(0);
+  });
+});
+
+describe('large samples', () => {
+  it('McKean–Schrader standard error of a median (hand-checked: n = 25, c = round(13 − 1.96·2.5) = 8, SE = (x₁₈ − x₈) / 3.92)', () => {
+    const sorted = Array.from({ length: 25 }, (_, i) => i + 1);
+    expect(medianStandardError(sorted)).toBeCloseTo(10 / (2 * 1.959963984540054), 12);
+  });
+
+  it('compares medians of periods larger than maxBootstrapSamples by their standard errors, and says so', () => {
+    const before = keysOf(period(BEFORE, 600, 0, (i) => 20 + (i % 10)), BEFORE);
+    const after = keysOf(period(AFTER, 600, 0, (i) => 10 + (i % 10)), AFTER);
+    const lead = comparePeriods(before, after, doraOptions()).find((c) => c.key === 'leadTime')!;
+    expect(lead.method).toMatch(/McKean–Schrader/);
+    expect(lead).toMatchObject({ change: -10 * HOUR, assessment: 'IMPROVED' });
+    expect(lead.ci95![0]).toBeLessThan(-10 * HOUR);
+    expect(lead.ci95![1]).toBeLessThan(0);
+  });
+});
+
+describe('the bootstrap resample median (ranks counted, no sort)', () => {
+  it.each([[[5], [7]], [[1, 3], [2, 10]], [[1, 2, 3], [4, 4, 4, 4]], [[3, 1, 2, 2], [9, 1]]])('stays within the possible differences for %j and %j', (before, after) => {
+    const r = bootstrapMedianDifference(before, after, 500);
+    const lowest = Math.min(...after) - Math.max(...before);
+    const highest = Math.max(...after) - Math.min(...before);
+    expect(r.ci95[0]).toBeGreaterThanOrEqual(lowest);
+    expect(r.ci95[1]).toBeLessThanOrEqual(highest);
+  });
+
+  it('gives [0, 0] when every value is the same', () => {
+    expect(bootstrapMedianDifference([4, 4, 4], [4, 4]).ci95).toEqual([0, 0]);
+  });
+
+  it('matches the spread of a sorted resample: a one-value sample has a point interval', () => {
+    expect(bootstrapMedianDifference([2], [5]).ci95).toEqual([3, 3]);
   });
 });
