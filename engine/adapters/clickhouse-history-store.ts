@@ -39,6 +39,7 @@ const MINUTE_ROW_BYTES = 4 + 8 + 8 + 8 + 1;
  */
 export class ClickHouseHistoryStore implements HistoryStore {
   private readonly client: ClickHouseClient;
+  private epoch: Promise<number | undefined> | undefined;
 
   constructor(client: ClickHouseClient) {
     this.client = client;
@@ -51,8 +52,10 @@ export class ClickHouseHistoryStore implements HistoryStore {
     for await (const chunk of result.stream as AsyncIterable<Buffer>) {
       const buf: Buffer = carry === undefined ? chunk : Buffer.concat([carry, chunk]);
       const whole = buf.length - (buf.length % MINUTE_ROW_BYTES);
+      // DataView reads compile to plain loads; Buffer.readDoubleLE copies byte by byte
+      const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
       for (let o = 0; o < whole; o += MINUTE_ROW_BYTES) {
-        sink(buf.readUInt32LE(o) * 1000, buf.readDoubleLE(o + 4), buf.readDoubleLE(o + 12), buf.readDoubleLE(o + 20), buf[o + 28] !== 0);
+        sink(view.getUint32(o, true) * 1000, view.getFloat64(o + 4, true), view.getFloat64(o + 12, true), view.getFloat64(o + 20, true), view.getUint8(o + 28) !== 0);
       }
       carry = whole < buf.length ? buf.subarray(whole) : undefined;
     }
@@ -104,9 +107,15 @@ export class ClickHouseHistoryStore implements HistoryStore {
     });
   }
 
-  async signalEpochMs(): Promise<number | undefined> {
-    const [row] = await this.rows<{ applied_ms: number | string; n: number | string }>(signalEpochQuery());
-    return row === undefined || Number(row.n) === 0 ? undefined : Number(row.applied_ms);
+  /** Read once per store: it changes only when the migration runs, before anything reads history. */
+  signalEpochMs(): Promise<number | undefined> {
+    this.epoch ??= this.rows<{ applied_ms: number | string; n: number | string }>(signalEpochQuery())
+      .then(([row]) => (row === undefined || Number(row.n) === 0 ? undefined : Number(row.applied_ms)))
+      .catch((err: unknown) => {
+        this.epoch = undefined;
+        throw err;
+      });
+    return this.epoch;
   }
 
   private async rows<T>(q: SqlQuery): Promise<T[]> {

@@ -30,6 +30,20 @@ const MIN_EXPECTED_EVENTS_FOR_SILENCE = 1;
 export function seriesFreshness(slo: Slo, series: MinuteSeries): ReplayFreshness {
   const history = series.firstMinuteMs();
   const receivedMinutes = RECEIVED_RATE_SPAN_MS / MINUTE_MS;
+  // the sums below are MinuteSeries.totalBetween written out over its prefix sums (minute
+  // indexes ⌈(t − start) / 1 min⌉ clipped to the series): isFresh runs at every boundary
+  const { total: prefix } = series.prefixes();
+  const start = series.startMs;
+  const n = series.length;
+  const index = (t: number) => {
+    const i = Math.ceil((t - start) / MINUTE_MS);
+    return i < 0 ? 0 : i > n ? n : i;
+  };
+  const totalBetween = (fromMs: number, toMs: number) => {
+    const b = index(toMs);
+    const a = index(fromMs);
+    return a >= b ? 0 : prefix[b]! - prefix[a]!;
+  };
 
   const expectedAt = (atMs: number): number | undefined => {
     if (history === undefined || atMs - history < EXPECTED_RATE_MIN_HISTORY_MS) return undefined;
@@ -39,7 +53,7 @@ export function seriesFreshness(slo: Slo, series: MinuteSeries): ReplayFreshness
       const toMs = atMs - day * DAY_MS;
       const fromMs = Math.max(toMs - EXPECTED_RATE_SAMPLE_MS, history);
       if (toMs <= fromMs) break;
-      events += series.totalBetween(fromMs, toMs);
+      events += totalBetween(fromMs, toMs);
       minutes += (toMs - fromMs) / MINUTE_MS;
     }
     return minutes > 0 ? events / minutes : undefined;
@@ -56,7 +70,7 @@ export function seriesFreshness(slo: Slo, series: MinuteSeries): ReplayFreshness
         if ((expected * silenceMs) / 60_000 >= MIN_EXPECTED_EVENTS_FOR_SILENCE) return false;
       }
       if (expected !== undefined && expected * receivedMinutes >= RATE_CHECK_MIN_EXPECTED_EVENTS && expected > 0) {
-        const received = series.totalBetween(atMs - RECEIVED_RATE_SPAN_MS, atMs) / receivedMinutes;
+        const received = totalBetween(atMs - RECEIVED_RATE_SPAN_MS, atMs) / receivedMinutes;
         if (received / expected < MIN_RECEIVED_RATIO) return false;
       }
       return true;

@@ -218,6 +218,9 @@ export class SloHistoryService {
 
   /** Backtests many SLOs, `concurrency` reads at a time (replays overlap the next reads). */
   async backtestMany(requests: readonly BacktestRequest[], opts: { concurrency?: number } = {}, progress?: HistoryProgress): Promise<BacktestAnswer[]> {
+    // the definition versions of every SLO in one read, not one each
+    const versions = await this.store.definitionVersions(requests.map((r) => r.slo.name));
+    const one = new SloHistoryService({ store: withDefinitions(this.store, versions), maintenance: this.maintenance, now: this.now });
     const out: BacktestAnswer[] = new Array(requests.length);
     let next = 0;
     let done = 0;
@@ -225,7 +228,7 @@ export class SloHistoryService {
       for (;;) {
         const i = next++;
         if (i >= requests.length) return;
-        out[i] = await this.backtest(requests[i]!);
+        out[i] = await one.backtest(requests[i]!);
         progress?.({ phase: 'backtest', done: ++done, total: requests.length, detail: requests[i]!.slo.name });
       }
     };
@@ -321,6 +324,13 @@ export class SloHistoryService {
       return 'slo' in parsed ? [{ slo: parsed.slo, team: v.team, file: v.file }] : [];
     });
   }
+}
+
+/** A store whose definition versions are the ones given (read once for many SLOs). */
+function withDefinitions(store: HistoryStore, versions: readonly DefinitionVersion[]): HistoryStore {
+  return Object.assign(Object.create(store) as HistoryStore, {
+    definitionVersions: async (names?: readonly string[]) => versions.filter((v) => names === undefined || names.includes(v.slo)),
+  });
 }
 
 function checkRange(fromMs: number, toMs: number): void {

@@ -33,33 +33,32 @@ export function alertEpisodes(rules: readonly RuleSeries[], range: BoundaryRange
   for (const severity of ['page', 'ticket'] as const) {
     const mine = rules.filter((r) => r.rule.severity === severity);
     if (mine.length === 0) continue;
+    const any = unionFiring(mine, range.count);
     let open: AlertEpisode | undefined;
     let clearingSinceMs: number | undefined;
     for (let k = 0; k < range.count; k++) {
+      if (any[k] !== 1 && open === undefined) continue;
       const atMs = range.fromAtMs + k * MINUTE_MS;
-      let firing = false;
-      for (const r of mine) {
-        if (r.firing[k] !== 1) continue;
-        firing = true;
-        if (open === undefined) {
-          open = { severity, startMs: atMs, endMs: null, rules: [], peakBurnRate: -1, peakAtMs: atMs };
-          out.push(open);
+      if (any[k] === 1) {
+        for (const r of mine) {
+          if (r.firing[k] !== 1) continue;
+          if (open === undefined) {
+            open = { severity, startMs: atMs, endMs: null, rules: [], peakBurnRate: -1, peakAtMs: atMs };
+            out.push(open);
+          }
+          if (!open.rules.includes(r.rule.name)) open.rules.push(r.rule.name);
+          const burn = r.longBurn[k]!;
+          if (burn > open.peakBurnRate) {
+            open.peakBurnRate = burn;
+            open.peakAtMs = atMs;
+          }
         }
-        if (!open.rules.includes(r.rule.name)) open.rules.push(r.rule.name);
-        const burn = r.longBurn[k]!;
-        if (burn > open.peakBurnRate) {
-          open.peakBurnRate = burn;
-          open.peakAtMs = atMs;
-        }
-      }
-      if (open === undefined) continue;
-      if (firing) {
         clearingSinceMs = undefined;
         continue;
       }
       clearingSinceMs ??= atMs;
       if (atMs - clearingSinceMs >= holdMs) {
-        open.endMs = atMs;
+        open!.endMs = atMs;
         open = undefined;
         clearingSinceMs = undefined;
       }

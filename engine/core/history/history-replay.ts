@@ -4,7 +4,7 @@ import { compliancePeriod, type Slo } from '../slo/slo-definition.ts';
 import { evaluateSlo, type SloEvaluation } from '../slo-evaluator.ts';
 import type { BucketSelector } from '../window/minute-bucket-store.ts';
 import { MINUTE_MS } from '../window/minute-bucket.ts';
-import { alertEpisodes, type AlertEpisode } from './alert-episodes.ts';
+import { alertEpisodes, unionFiring, type AlertEpisode } from './alert-episodes.ts';
 import { evaluateMinute, firstEvaluationMs, type FreshnessAt, type MinuteEvaluationContext } from './minute-evaluation.ts';
 import type { MinuteSeries } from './minute-series.ts';
 import { periodExhausted } from './period-budget-check.ts';
@@ -106,13 +106,11 @@ export function replayHistory(slo: Slo, series: MinuteSeries, freshness: ReplayF
 
   const windows = new WindowCache(series, slo.target, range);
   const rules = ruleSeries(slo.alertRules, slo.minBadEvents, windows);
-  const pageRules = rules.filter((r) => r.rule.severity === 'page').map((r) => r.firing);
-  const ticketRules = rules.filter((r) => r.rule.severity === 'ticket').map((r) => r.firing);
-  const anyFiring = (firing: readonly Uint8Array[], k: number) => {
-    for (const f of firing) if (f[k] === 1) return true;
-    return false;
-  };
+  const pageFiring = unionFiring(rules.filter((r) => r.rule.severity === 'page'), count);
+  const ticketFiring = unionFiring(rules.filter((r) => r.rule.severity === 'ticket'), count);
   const period = new PeriodCursor(slo);
+  // a rolling compliance window is one more window series: its totals at every boundary
+  const compliance = slo.compliance.kind === 'rolling' ? windows.counts(slo.compliance.durationMs) : undefined;
   const allowedRatio = 1 - slo.target;
 
   let state = initialBreachState(slo.name, selector, startAtMs);
@@ -135,10 +133,10 @@ export function replayHistory(slo: Slo, series: MinuteSeries, freshness: ReplayF
     if (k > 0 && (series.total[firstIndex + k - 1] ?? 0) > 0) lastDataMinuteMs = atMs - MINUTE_MS;
     if (screen && k > 0 && k < count - 1) {
       const fromMs = period.at(atMs);
-      const total = series.totalBetween(fromMs, atMs);
-      const bad = total - series.goodBetween(fromMs, atMs);
-      facts.pageFiring = anyFiring(pageRules, k);
-      facts.ticketFiring = anyFiring(ticketRules, k);
+      const total = compliance === undefined ? series.totalBetween(fromMs, atMs) : compliance.total[k]!;
+      const bad = compliance === undefined ? total - series.goodBetween(fromMs, atMs) : compliance.bad[k]!;
+      facts.pageFiring = pageFiring[k] === 1;
+      facts.ticketFiring = ticketFiring[k] === 1;
       facts.enoughEvents = total >= slo.minEvents;
       // the allowance is (1 − target) · expected total ≥ (1 − target) · observed total: below that the budget is
       // certainly left; otherwise the evaluator's own arithmetic decides

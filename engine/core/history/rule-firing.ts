@@ -29,13 +29,13 @@ export interface WindowSeries {
   burn: Float64Array;
 }
 
-/** Good/total, bad and burn rate over `[atMs − windowMs, atMs)` at every boundary of `range`. */
-export function windowSeries(series: MinuteSeries, windowMs: number, target: number, range: BoundaryRange): WindowSeries {
+/** Good/total, bad and burn rate over `[atMs − windowMs, atMs)` at every boundary of `range` (burn rates left 0 with `burn: false`). */
+export function windowSeries(series: MinuteSeries, windowMs: number, target: number, range: BoundaryRange, opts: { burn?: boolean } = {}): WindowSeries {
   const { good: pg, total: pt } = series.prefixes();
   const n = series.length;
   const total = new Float64Array(range.count);
   const bad = new Float64Array(range.count);
-  const burn = new Float64Array(range.count);
+  const burn = new Float64Array(opts.burn === false ? 0 : range.count);
   // `[atMs − W, atMs)` holds the minutes [⌈(atMs − W − start)/1 min⌉, (atMs − start)/1 min): b − ⌊W / 1 min⌋ … b
   const width = Math.floor(windowMs / MINUTE_MS);
   const b0 = (range.fromAtMs - series.startMs) / MINUTE_MS;
@@ -45,12 +45,16 @@ export function windowSeries(series: MinuteSeries, windowMs: number, target: num
     const b = bRaw < 0 ? 0 : bRaw > n ? n : bRaw;
     const aRaw = bRaw - width;
     const a = aRaw < 0 ? 0 : aRaw > n ? n : aRaw;
-    counts.total = pt[b]! - pt[a]!;
-    counts.good = pg[b]! - pg[a]!;
-    total[k] = counts.total;
-    bad[k] = counts.total - counts.good;
+    const t = pt[b]! - pt[a]!;
+    const g = pg[b]! - pg[a]!;
+    total[k] = t;
+    bad[k] = t - g;
     // no bad event: burnRateOf gives 0 (and the array already holds it)
-    if (bad[k] !== 0) burn[k] = burnRateOf(counts, target);
+    if (t !== g && burn.length > 0) {
+      counts.total = t;
+      counts.good = g;
+      burn[k] = burnRateOf(counts, target);
+    }
   }
   return { windowMs, total, bad, burn };
 }
@@ -95,7 +99,14 @@ export class WindowCache {
 
   get(windowMs: number): WindowSeries {
     let w = this.byLength.get(windowMs);
-    if (w === undefined) this.byLength.set(windowMs, (w = windowSeries(this.series, windowMs, this.target, this.range)));
+    if (w === undefined || w.burn.length < w.total.length) this.byLength.set(windowMs, (w = windowSeries(this.series, windowMs, this.target, this.range)));
+    return w;
+  }
+
+  /** Totals only (no burn rates), e.g. of the compliance window; a cached full series serves as well. */
+  counts(windowMs: number): WindowSeries {
+    let w = this.byLength.get(windowMs);
+    if (w === undefined) this.byLength.set(windowMs, (w = windowSeries(this.series, windowMs, this.target, this.range, { burn: false })));
     return w;
   }
 }
