@@ -198,3 +198,21 @@ describe('sluice benchmarks', () => {
     expect(benchmarksCsv({ from: 0, to: 1, environment: 'production', groupBy: 'TEAM', reference: { report: 'r' }, rows: [] })).toBe(`${CSV_COLUMNS.join(',')}\r\n`);
   });
 });
+
+describe('the rollbackRequests subscription', () => {
+  it('yields the requests this process makes, optionally of one service', async () => {
+    const { rollbackResolvers } = await import('../../../api/graphql/rollback-resolvers.ts');
+    const resolvers = rollbackResolvers({ history: { load: async () => generatedMonth() }, canary: { load: async () => { throw new Error('unused'); } }, rollbacks: new InMemoryRollbackStore(), pubsub });
+    const iterator = resolvers.Subscription.rollbackRequests.subscribe(undefined, { service: 'checkout' }) as AsyncGenerator<{ rollbackRequests: { requestId: string; service: string } }>;
+    const next = iterator.next();
+    pubsub.publish('rollbackRequest', { ...rollback, requestId: 'rb_other', service: 'search' });
+    pubsub.publish('rollbackRequest', rollback);
+    expect((await next).value!.rollbackRequests).toMatchObject({ requestId: 'rb_1', service: 'checkout', triggerKind: 'slo-breach' });
+    await iterator.return(undefined);
+  });
+
+  it('is UNAVAILABLE where no process makes requests', async () => {
+    const { rollbackResolvers } = await import('../../../api/graphql/rollback-resolvers.ts');
+    expect(() => rollbackResolvers(undefined).Subscription.rollbackRequests.subscribe(undefined, {})).toThrow(/rollback topic/);
+  });
+});
