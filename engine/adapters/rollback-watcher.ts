@@ -29,6 +29,8 @@ export interface RollbackWatcherOptions {
   environments: readonly string[];
   /** Length of the bake period after a deploy finishes, ms. */
   bakePeriodMs: number;
+  /** How long after a bake ends a quiet release waits before it passes, ms (default 5 min): the judges' lateness and minute close. */
+  settleAfterMs?: number;
   dryRun: boolean;
   /** Canary comparisons for deploys with strategy `canary`; absent: none. */
   canary?: { source: CanaryInputSource; options?: Partial<CanaryOptions>; /** Least time between two comparisons of one deploy, ms. */ intervalMs: number } | undefined;
@@ -47,6 +49,13 @@ export interface RollbackWatcherMetrics {
   rollbacks: number;
   canaryComparisons: number;
 }
+
+/**
+ * Default wait after a bake ends before a quiet release passes, ms (5 min): a minute is judged
+ * after it closes and its sources pass it plus the allowed lateness (30 s by default), then
+ * published — a burn in the bake's last minute reaches storage a minute or two later.
+ */
+export const DEFAULT_SETTLE_AFTER_MS = 300_000;
 
 /** The deterministic id of the rollback request of a deploy (also its idempotency key). */
 export function rollbackRequestId(deploy: Pick<DeployRecord, 'service' | 'environment' | 'deployId'>): string {
@@ -107,8 +116,8 @@ export class RollbackWatcher {
     this.metrics.checks++;
     const nowMs = this.now();
     const { bakePeriodMs } = this.opts;
-    // twice the bake period: a release is settled from storage even when the watcher was down through its end
-    const fromMs = nowMs - 2 * bakePeriodMs;
+    // twice the bake period (and the settling wait): a release is settled from storage even when the watcher was down through its end
+    const fromMs = nowMs - 2 * bakePeriodMs - (this.opts.settleAfterMs ?? DEFAULT_SETTLE_AFTER_MS);
     const deploys = await this.opts.reader.deploys({ fromMs, toMs: nowMs + 1, environments: this.opts.environments });
     const timeline = new ServingTimeline(deploys);
     for (const [id, at] of this.settled) if (at < fromMs - bakePeriodMs) this.settled.delete(id);
@@ -142,7 +151,7 @@ export class RollbackWatcher {
     const replacedAtMs = first === undefined || first.toMs === Infinity ? undefined : first.toMs;
     const transitions = await this.opts.reader.transitions({ fromMs: d.finishedAtMs, service: d.service, environment: d.environment });
     const canary = await this.canaryFor(d, timeline.previous.get(d.deployId), replacedAtMs, nowMs);
-    return decideBake({ deploy: d, bakePeriodMs: this.opts.bakePeriodMs, replacedAtMs, transitions, canary, nowMs });
+    return decideBake({ deploy: d, bakePeriodMs: this.opts.bakePeriodMs, replacedAtMs, transitions, canary, nowMs, settleAfterMs: this.opts.settleAfterMs ?? DEFAULT_SETTLE_AFTER_MS });
   }
 
   /** The latest canary comparison of a canary deploy against its predecessor, refreshed at most every intervalMs. */

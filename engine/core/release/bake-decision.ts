@@ -15,7 +15,9 @@ import type { RollbackTrigger } from './rollback-request.ts';
  *    names none (the release is what serves: the window ends when it stops serving);
  *  - a **failed canary comparison** of the release against the change it replaced
  *    (canary-comparison.ts) — FAIL only: INCONCLUSIVE never triggers anything.
- * Nothing found and the period over: the release passed its bake. Pure: the adapter
+ * Nothing found and the period over (plus `settleAfterMs`, for the judges to publish its last
+ * minutes): the release passed its bake. A burn published during that grace still counts if
+ * it happened within the bake. Pure: the adapter
  * (engine/adapters/rollback-watcher.ts) brings the transitions, the comparison and the clock.
  */
 
@@ -47,6 +49,12 @@ export interface BakeInput {
   canary?: { comparison: CanaryComparison; atMs: number } | undefined;
   /** Wall clock, epoch ms. */
   nowMs: number;
+  /**
+   * How long after the bake's end a quiet release is still `baking`, ms (default 0): the
+   * judges publish a minute's transitions only after its close and the allowed lateness, so
+   * a burn in the bake's last minutes arrives after the bake has ended by the wall clock.
+   */
+  settleAfterMs?: number | undefined;
 }
 
 export type BakeDecision =
@@ -92,9 +100,10 @@ export function decideBake(input: BakeInput): BakeDecision {
       },
     };
   }
-  if (input.nowMs >= bakeEndsAtMs) {
+  if (input.nowMs >= bakeEndsAtMs + (input.settleAfterMs ?? 0)) {
     const cut = bakeEndsAtMs < nominalEnd ? ` (cut short: the next deploy finished ${humanDuration(bakeEndsAtMs - d.finishedAtMs)} after it)` : '';
     return { kind: 'passed', bakeEndsAtMs, reason: `${release} baked ${humanDuration(bakeEndsAtMs - d.finishedAtMs)} without a page-severity burn or a failed canary comparison${cut}` };
   }
-  return { kind: 'baking', bakeEndsAtMs, reason: `${release} is baking until ${new Date(bakeEndsAtMs).toISOString()}` };
+  const waiting = input.nowMs >= bakeEndsAtMs ? ' (ended; waiting for the judges to publish its last minutes)' : '';
+  return { kind: 'baking', bakeEndsAtMs, reason: `${release} is baking until ${new Date(bakeEndsAtMs).toISOString()}${waiting}` };
 }

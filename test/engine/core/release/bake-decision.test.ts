@@ -52,3 +52,14 @@ describe('the bake period of a production release', () => {
     expect(d.reason).toMatch(/cut short: the next deploy finished 15 min after it/);
   });
 });
+
+describe('settling after the bake', () => {
+  it('a quiet release keeps baking for settleAfterMs after its end, and a burn published meanwhile still counts', () => {
+    const quiet = decideBake({ deploy: release, bakePeriodMs: BAKE, transitions: [], nowMs: T0 + BAKE + MIN, settleAfterMs: 5 * MIN });
+    expect(quiet.kind).toBe('baking');
+    expect(quiet.reason).toMatch(/waiting for the judges to publish its last minutes/);
+    const late = decideBake({ deploy: release, bakePeriodMs: BAKE, transitions: [transition({ atMs: T0 + BAKE - MIN })], nowMs: T0 + BAKE + 2 * MIN, settleAfterMs: 5 * MIN });
+    expect(late.kind).toBe('rollback');
+    expect(decideBake({ deploy: release, bakePeriodMs: BAKE, transitions: [], nowMs: T0 + BAKE + 5 * MIN, settleAfterMs: 5 * MIN }).kind).toBe('passed');
+  });
+});
