@@ -58,9 +58,11 @@ describe('release readers over ClickHouse', () => {
     const start = Math.floor((Date.now() - 40 * MIN) / MIN) * MIN;
     const b = (i: number) => 40 + ((i * 37) % 101) * 0.5;
     const c = (i: number) => 55 + ((i * 53) % 103) * 0.5;
-    const spans = [
-      ...Array.from({ length: 2_000 }, (_, i) => ({ ...spanJson(i, { service: 'pay', version: '1.0.0', error: i % 100 === 0, startTimeMs: start + i * 600 }), durationMs: b(i) })),
-      ...Array.from({ length: 2_000 }, (_, i) => ({ ...spanJson(10_000 + i, { service: 'pay', version: '1.1.0', error: i % 20 === 0, startTimeMs: start + i * 600 + 300 }), durationMs: c(i) })),
+    type Span = { version: string; status: string; startTimeMs: number; durationMs: number };
+    const span = (i: number, version: string, error: boolean, startTimeMs: number, durationMs: number) => ({ ...spanJson(i, { service: 'pay', version, error, startTimeMs }), durationMs }) as Record<string, unknown> & Span;
+    const spans: Span[] = [
+      ...Array.from({ length: 2_000 }, (_, i) => span(i, '1.0.0', i % 100 === 0, start + i * 600, b(i))),
+      ...Array.from({ length: 2_000 }, (_, i) => span(10_000 + i, '1.1.0', i % 20 === 0, start + i * 600 + 300, c(i))),
     ];
     await accept('spans', spans);
     await pipeline.flush();
