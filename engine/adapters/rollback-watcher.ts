@@ -120,7 +120,12 @@ export class RollbackWatcher {
     const fromMs = nowMs - 2 * bakePeriodMs - (this.opts.settleAfterMs ?? DEFAULT_SETTLE_AFTER_MS);
     const deploys = await this.opts.reader.deploys({ fromMs, toMs: nowMs + 1, environments: this.opts.environments });
     const timeline = new ServingTimeline(deploys);
-    for (const [id, at] of this.settled) if (at < fromMs - bakePeriodMs) this.settled.delete(id);
+    for (const [id, at] of this.settled) {
+      if (at >= fromMs - bakePeriodMs) continue;
+      this.settled.delete(id);
+      this.decisions.delete(id);
+      this.canaryResults.delete(id);
+    }
     for (const d of deploys) {
       if (!reachedEnvironment(d) || d.finishedAtMs < fromMs || this.settled.has(d.deployId)) continue;
       if (!this.opts.environments.includes(d.environment) || timeline.isRollbackDeploy(d.deployId)) continue;
