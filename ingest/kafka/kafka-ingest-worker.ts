@@ -1,4 +1,5 @@
-import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka } from 'kafkajs';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import { errorMessage } from '../../platform/errors/sluice-error.ts';
 import type { DecodedItem, Decoder } from '../decode/decoder.ts';
@@ -30,6 +31,16 @@ export interface KafkaIngestWorkerOptions {
    */
   onFatal?: (err: Error) => void;
 }
+
+/**
+ * Longest stretch of decoding without yielding to the event loop, ms: the flushes in flight
+ * move on only when this thread takes their store answers.
+ */
+const DECODE_SLICE_MS = 4;
+const NO_EXTRA = {};
+
+/** Partitions whose fetched batches are decoded at the same time (kafkajs partitionsConsumedConcurrently). */
+const PARTITIONS_CONSUMED_CONCURRENTLY = 4;
 
 /** What `health`, `/healthz` and `/readyz` report about the consumer. */
 export interface KafkaWorkerHealth {
@@ -72,13 +83,20 @@ export class KafkaIngestWorker {
   private timer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private offsetsTimer: NodeJS.Timeout | undefined;
-  /** The flush being written, if any: at most one is in flight while the next batch is decoded. */
-  private inflight: Promise<void> | undefined;
+  /**
+   * Flushes being written (each with its commit), while the next batch is decoded: up to
+   * the pipeline's `maxConcurrentFlushes`, on different partitions.
+   */
+  private readonly inflight = new Set<Promise<void>>();
+  /** Offset commits, issued one after the other so a partition's committed offset never moves back. */
+  private commits: Promise<void> = Promise.resolve();
   private heartbeat: (() => Promise<void>) | undefined;
   private paused = false;
   private stopped = false;
   /** Assignment to settle (claim) before the next message is read. */
   private assignment: Set<string> | undefined;
+  /** The settling of `assignment` under way (partitions' batches run concurrently and share it). */
+  private settling: Promise<void> | undefined;
   private owned = new Set<string>();
   private readonly lag = new Map<string, PartitionLag>();
   private readonly status: KafkaWorkerHealth = { state: 'starting', restarts: 0, owned: [], consumed: 0, lastBatchAtMs: undefined };
@@ -140,11 +158,12 @@ export class KafkaIngestWorker {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
+      // a partition waiting for its write in flight lets the others be decoded meanwhile
+      partitionsConsumedConcurrently: PARTITIONS_CONSUMED_CONCURRENTLY,
       eachBatch: (payload) => this.onBatch(payload),
     });
     this.timer = setInterval(() => {
-      if (!this.stopped && !this.inflight && opts.pipeline.isDue()) this.startFlush();
+      if (!this.stopped && opts.pipeline.isDue()) this.startFlush();
     }, opts.tickMs ?? 100);
     this.heartbeatTimer = setInterval(() => {
       if (this.stopped || !opts.onHeartbeat || this.owned.size === 0) return;
@@ -159,33 +178,55 @@ export class KafkaIngestWorker {
     if (!decoder) return;
     this.heartbeat = heartbeat;
     if (this.stopped) return;
-    if (this.assignment) await this.settleAssignment(this.assignment);
+    if (this.assignment) await (this.settling ??= this.settleAssignment(this.assignment).finally(() => (this.settling = undefined)));
     const key = partitionKey(batch.topic, batch.partition);
     const lag = this.lag.get(key);
     if (lag) lag.highWatermark = Number(batch.highWatermark);
     this.status.lastBatchAtMs = Date.now();
+    /** The last message taken, not yet reported to kafkajs and the lag. */
+    let last: KafkaMessage | undefined;
+    const report = () => {
+      if (!last) return;
+      resolveOffset(last.offset);
+      if (lag) {
+        lag.position = Number(last.offset) + 1;
+        lag.lastTimestampMs = Number(last.timestamp);
+        lag.lastActivityAtMs = Date.now();
+      }
+      last = undefined;
+    };
+    let sliceStartedAt = performance.now();
+    // ownership changes only between awaits (a fence found by a flush, a rebalance): checked after each
+    let owned = pipeline.owns(batch.topic, batch.partition);
+    const position = { source: batch.topic, partition: batch.partition, offset: 0 }; // add() keeps none of it
     for (const message of batch.messages) {
-      if (!isRunning() || isStale() || this.stopped || this.assignment) break;
-      if (!pipeline.owns(batch.topic, batch.partition)) break; // fenced or revoked: its new owner reads it
-      const offset = Number(message.offset);
+      if (!owned || !isRunning() || isStale() || this.stopped || this.assignment) break; // not owned: fenced or revoked, its new owner reads it
       const items: DecodedItem[] = message.value === null
         ? [{ ok: false, signal: decoder.signal, reason: 'tombstone', detail: 'Kafka tombstone: the message value is null', raw: new Uint8Array(0) }]
         : decoder.decode(message.value);
-      pipeline.add({ source: batch.topic, partition: batch.partition, offset }, items, { key: message.key, headers: stringHeaders(message.headers) });
+      // key and headers are kept with dead letters only
+      const extra = allValid(items) ? NO_EXTRA : { key: message.key, headers: stringHeaders(message.headers) };
+      position.offset = Number(message.offset);
+      pipeline.add(position, items, extra);
       this.status.consumed++;
-      resolveOffset(message.offset);
-      if (lag) {
-        lag.position = offset + 1;
-        lag.lastTimestampMs = Number(message.timestamp);
-        lag.lastActivityAtMs = Date.now();
-      }
-      if (pipeline.isFull()) {
-        // decoding the next messages overlaps the write of this batch; one write in flight at most
-        await this.inflight;
+      last = message;
+      // decoding the next messages overlaps the writes of earlier batches
+      if (pipeline.isFull()) this.startFlush();
+      if (pipeline.isFull() && pipeline.pendingRowsOf(batch.topic, batch.partition) >= pipeline.batchMaxRows) {
+        report();
+        await this.waitForBacklog(batch.topic, batch.partition);
         if (this.stopped) break;
-        this.startFlush();
+        owned = pipeline.owns(batch.topic, batch.partition);
+        sliceStartedAt = performance.now();
+      } else if (performance.now() - sliceStartedAt >= DECODE_SLICE_MS) {
+        // let the store's answers in: each step of a flush in flight waits for this thread
+        report();
+        await yieldToEventLoop();
+        owned = pipeline.owns(batch.topic, batch.partition);
+        sliceStartedAt = performance.now();
       }
     }
+    report();
     await heartbeat();
   }
 
@@ -195,7 +236,7 @@ export class KafkaIngestWorker {
    * learning where to resume) — all before a message of the new assignment is read.
    */
   private async settleAssignment(owned: Set<string>): Promise<void> {
-    await this.inflight;
+    await this.drainInflight();
     await this.flushAndCommit();
     const topics = [...new Set([...owned].map((k) => k.slice(0, k.lastIndexOf('#'))))];
     const ends = new Map<string, number>();
@@ -254,18 +295,45 @@ export class KafkaIngestWorker {
     return lagMs;
   }
 
-  private startFlush(): void {
-    const run = this.flushAndCommit()
-      .catch((err) => this.opts.logger.error({ err: errorMessage(err) }, 'flush failed'))
-      .finally(() => {
-        if (this.inflight === run) this.inflight = undefined;
-      });
-    this.inflight = run;
+  /**
+   * A full batch of this partition waits to be written — its previous segment is in flight,
+   * or every flush slot is taken: its reader waits for flushes to finish (starting the next
+   * one as soon as it can), while other partitions' readers go on
+   * (partitionsConsumedConcurrently). So a partition holds at most one segment in flight
+   * and one batch waiting.
+   */
+  private async waitForBacklog(topic: string, partition: number): Promise<void> {
+    const { pipeline } = this.opts;
+    while (!this.stopped && this.inflight.size > 0 && pipeline.pendingRowsOf(topic, partition) >= pipeline.batchMaxRows) {
+      await Promise.race(this.inflight);
+      if (pipeline.isFull()) this.startFlush();
+    }
   }
 
-  /** Writes the pending batch, then commits the offsets it covers. */
+  /** Starts a concurrent flush (and its commit); false when the pipeline could not start one now. */
+  private startFlush(): boolean {
+    const flushing = this.opts.pipeline.flushConcurrently(this.flushHooks());
+    if (!flushing) return false;
+    const run: Promise<void> = flushing
+      .then((positions) => this.commit(positions))
+      .catch((err) => this.opts.logger.error({ err: errorMessage(err) }, 'flush failed'))
+      .finally(() => this.inflight.delete(run));
+    this.inflight.add(run);
+    return true;
+  }
+
+  private async drainInflight(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+  }
+
+  /** Writes the pending batch (after the flushes in flight), then commits the offsets it covers. */
   async flushAndCommit(): Promise<void> {
-    const positions = await this.opts.pipeline.flush({
+    const positions = await this.opts.pipeline.flush(this.flushHooks());
+    await this.commit(positions);
+  }
+
+  private flushHooks() {
+    return {
       onRetry: async () => {
         if (!this.paused) {
           this.paused = true;
@@ -278,11 +346,10 @@ export class KafkaIngestWorker {
         this.paused = false;
         if (!this.stopped) this.setPaused(false);
       },
-      onFenced: (keys) => {
+      onFenced: (keys: string[]) => {
         for (const key of keys) this.owned.delete(key);
       },
-    });
-    await this.commit(positions);
+    };
   }
 
   /** Pauses or resumes fetching; a consumer between group generations may refuse, which is harmless. */
@@ -296,15 +363,18 @@ export class KafkaIngestWorker {
     }
   }
 
-  private async commit(positions: FlushedPositions): Promise<void> {
-    if (positions.size === 0) return;
+  private commit(positions: FlushedPositions): Promise<void> {
+    if (positions.size === 0) return this.commits;
     const offsets = [...positions.values()].map((p) => ({ topic: p.source, partition: p.partition, offset: String(p.offset) }));
-    try {
-      await this.consumer.commitOffsets(offsets);
-    } catch (err) {
-      // rows are durable and marked done; the next owner resumes after them
-      this.opts.logger.warn({ err: errorMessage(err), offsets }, 'offset commit failed; the progress log still says where to resume');
-    }
+    this.commits = this.commits.then(async () => {
+      try {
+        await this.consumer.commitOffsets(offsets);
+      } catch (err) {
+        // rows are durable and marked done; the next owner resumes after them
+        this.opts.logger.warn({ err: errorMessage(err), offsets }, 'offset commit failed; the progress log still says where to resume');
+      }
+    });
+    return this.commits;
   }
 
   /**
@@ -316,7 +386,7 @@ export class KafkaIngestWorker {
     for (const t of [this.timer, this.heartbeatTimer, this.offsetsTimer]) if (t) clearInterval(t);
     if (this.status.state !== 'dead') {
       this.setPaused(true);
-      await this.inflight;
+      await this.drainInflight();
       await this.flushAndCommit();
     }
     this.status.state = 'stopped';
@@ -324,6 +394,11 @@ export class KafkaIngestWorker {
     await this.consumer.disconnect().catch(() => undefined);
     await this.admin.disconnect().catch(() => undefined);
   }
+}
+
+function allValid(items: readonly DecodedItem[]): boolean {
+  for (const item of items) if (!item.ok) return false;
+  return true;
 }
 
 /** Kafka headers as strings (kept with dead letters). */

@@ -27,8 +27,14 @@ export class IngestMetrics {
   deadLetterTopicFailures = 0;
   flushes = 0;
   flushRetries = 0;
+  /** Wall time of each successful flush, from taking its segments to their settling, ms. */
+  readonly flushLatency = new LatencyHistogram();
   /** Epoch ms of the last successful flush, 0 if none. */
   lastFlushAtMs = 0;
+
+  observeFlush(ms: number): void {
+    this.flushLatency.observe(ms);
+  }
 
   countDeadLetter(reason: string): void {
     this.deadLettered.set(reason, (this.deadLettered.get(reason) ?? 0) + 1);
@@ -67,4 +73,33 @@ export class IngestMetrics {
 
 function zero(): Record<Signal, number> {
   return Object.fromEntries(SIGNALS.map((s) => [s, 0])) as Record<Signal, number>;
+}
+
+/**
+ * Counts of durations in logarithmic buckets 2 % wide (below 1 ms: 0.1 ms wide), so a
+ * percentile is read to within 2 % in constant memory, however many are observed.
+ */
+export class LatencyHistogram {
+  private static readonly GROWTH = Math.log(1.02);
+  /** 10 sub-millisecond buckets, then 2 % buckets up to ~10 minutes. */
+  private readonly counts = new Uint32Array(10 + 700);
+  count = 0;
+
+  observe(ms: number): void {
+    const bucket = ms < 1 ? Math.max(0, Math.floor(ms * 10)) : 10 + Math.floor(Math.log(ms) / LatencyHistogram.GROWTH);
+    this.counts[Math.min(bucket, this.counts.length - 1)]!++;
+    this.count++;
+  }
+
+  /** The p-th percentile (0–100), ms: the upper bound of its bucket; NaN before any observation. */
+  percentile(p: number): number {
+    if (this.count === 0) return Number.NaN;
+    const rank = Math.max(1, Math.ceil((p / 100) * this.count));
+    let seen = 0;
+    for (let i = 0; i < this.counts.length; i++) {
+      seen += this.counts[i]!;
+      if (seen >= rank) return i < 10 ? (i + 1) / 10 : Math.exp((i - 9) * LatencyHistogram.GROWTH);
+    }
+    return Number.NaN;
+  }
 }

@@ -67,6 +67,12 @@ export interface IngestPipelineOptions {
   claimWaitMs?: number;
   /** Concurrent inserts of one flush. Default 4. */
   insertConcurrency?: number;
+  /**
+   * Flushes `flushConcurrently` runs at the same time, each on sources (partitions) the
+   * others are not writing: a partition has at most one segment in flight, so its progress
+   * rows stay in order. Default 4.
+   */
+  maxConcurrentFlushes?: number;
   /** Called when an embedded caller starts waiting for durability (group commit: flush now). */
   onWaiting?: () => void;
   sleep?: (ms: number) => Promise<void>;
@@ -122,6 +128,12 @@ export class IngestPipeline {
   private rowCount = 0;
   private batchStartedAtMs: number | undefined;
   private flushing: Promise<unknown> = Promise.resolve();
+  /** Sources (partition keys) with a segment being written: at most one each. */
+  private readonly writing = new Set<string>();
+  /** Flushes running (serial and concurrent ones). */
+  private readonly running = new Set<Promise<unknown>>();
+  /** While a serial flush waits for the running ones, no concurrent flush starts. */
+  private exclusive = 0;
   private readonly partitions = new Map<string, PartitionState>();
   private readonly embedded = new Map<string, Promise<EmbeddedState>>();
   private readonly embeddedReady = new Map<string, EmbeddedState>();
@@ -268,7 +280,8 @@ export class IngestPipeline {
       const spec = SIGNAL_TABLES[signal] as SignalTable<Signal>;
       const eventTimeMs = spec.eventTimeMs(item.value.event);
       if (eventTimeMs > segment.maxEventTimeMs) segment.maxEventTimeMs = eventTimeMs;
-      for (const field of (item.value.event as { truncated?: string[] }).truncated ?? []) this.opts.metrics.countTruncated(field);
+      const truncated = (item.value.event as { truncated?: string[] }).truncated;
+      if (truncated) for (const field of truncated) this.opts.metrics.countTruncated(field);
       for (const participant of this.opts.participants) participant.observe(item.value, segment, position);
       if (spec.retentionMs !== undefined && eventTimeMs < now - spec.retentionMs) {
         this.opts.metrics.countNotStored('older_than_raw_retention');
@@ -316,6 +329,19 @@ export class IngestPipeline {
     return this.rowCount >= this.opts.batchMaxRows;
   }
 
+  /** Rows of a full batch. */
+  get batchMaxRows(): number {
+    return this.opts.batchMaxRows;
+  }
+
+  /** Rows of one source waiting to be written (not those in flight). */
+  pendingRowsOf(source: string, partition: number): number {
+    const key = partitionKey(source, partition);
+    let rows = 0;
+    for (const s of this.segments) if (s.key === key) rows += s.rowCount;
+    return rows;
+  }
+
   /** True when the open batch is due: full, old enough, or a caller waits for it. */
   isDue(nowMs = this.opts.now()): boolean {
     if (this.segments.length === 0) return false;
@@ -330,12 +356,52 @@ export class IngestPipeline {
   }
 
   /**
-   * Writes the open batch. Flushes run one at a time; inputs added meanwhile go to the next
-   * batch. Resolves with the next offsets to commit per Kafka partition.
+   * Writes the open batch, after every flush already running: when it resolves, everything
+   * added before the call is durable (but a second segment of one source, after a sealed
+   * replay segment, which waits for the next flush). Serial flushes run one at a time;
+   * inputs added meanwhile go to the next batch. Resolves with the next offsets to commit
+   * per Kafka partition.
    */
   flush(hooks: FlushHooks = {}): Promise<FlushedPositions> {
-    const run = this.flushing.then(() => this.flushOpen(hooks));
+    this.exclusive++;
+    const run = this.flushing.then(async () => {
+      try {
+        while (this.running.size > 0) await Promise.allSettled([...this.running]);
+        return await this.track(this.flushOpen(hooks));
+      } finally {
+        this.exclusive--;
+      }
+    });
     this.flushing = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Starts writing the open batch's segments of sources that have none in flight, alongside
+   * the flushes already running (at most `maxConcurrentFlushes`): the hot path, so one
+   * flush's round trips overlap the next one's. Undefined when nothing could start (no slot,
+   * a serial flush waiting, or every open segment's source is being written).
+   */
+  flushConcurrently(hooks: FlushHooks = {}): Promise<FlushedPositions> | undefined {
+    if (this.exclusive > 0 || this.running.size >= (this.opts.maxConcurrentFlushes ?? 4)) return undefined;
+    if (!this.segments.some((s) => !this.writing.has(s.key))) return undefined;
+    return this.track(this.flushOpen(hooks));
+  }
+
+  /** Flushes running now (serial and concurrent). */
+  get flushesInFlight(): number {
+    return this.running.size;
+  }
+
+  /** Resolves when no flush is running. */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  }
+
+  private track<T>(run: Promise<T>): Promise<T> {
+    this.running.add(run);
+    const forget = () => void this.running.delete(run);
+    run.then(forget, forget);
     return run;
   }
 
@@ -345,25 +411,29 @@ export class IngestPipeline {
   }
 
   private async flushOpen(hooks: FlushHooks): Promise<FlushedPositions> {
-    // one segment per source per flush: a second one (after a sealed replay segment) waits
+    // one segment per source per flush, and none of a source already being written: a
+    // second one (after a sealed replay segment, or while the first is in flight) waits
     const taken: IngestSegment[] = [];
     const seen = new Set<string>();
     const rest: IngestSegment[] = [];
     for (const s of this.segments) {
-      if (seen.has(s.key)) rest.push(s);
+      if (seen.has(s.key) || this.writing.has(s.key)) rest.push(s);
       else {
         seen.add(s.key);
         taken.push(s);
         if (this.open.get(s.key) === s) this.open.delete(s.key);
       }
     }
+    if (taken.length === 0) return new Map();
+    for (const s of taken) this.writing.add(s.key);
     this.segments = rest;
     this.rowCount = rest.reduce((n, s) => n + s.rowCount, 0);
     this.batchStartedAtMs = rest.length > 0 ? this.opts.now() : undefined;
-    if (taken.length === 0) return new Map();
+    const startedAtMs = performance.now();
     try {
       const positions = await this.writeSegments(taken, hooks);
       for (const s of taken) s.settle();
+      this.opts.metrics.observeFlush(performance.now() - startedAtMs);
       return positions;
     } catch (err) {
       // a hook failed (writes themselves are retried): the segments go back in front, so
@@ -372,6 +442,8 @@ export class IngestPipeline {
       this.rowCount += taken.reduce((n, s) => n + s.rowCount, 0);
       this.batchStartedAtMs ??= this.opts.now();
       throw err;
+    } finally {
+      for (const s of taken) this.writing.delete(s.key);
     }
   }
 
