@@ -98,11 +98,25 @@ interface PartitionState extends PartitionClaim {
   sealAt?: number | undefined;
 }
 
+/**
+ * Positions of one generation of an embedded source: the process that claims generation g
+ * numbers its inputs g·1e9, g·1e9 + 1, … — so no process ever reuses a position (nor,
+ * therefore, a segment's deduplication token) of an earlier one, whatever it recorded
+ * before it stopped or crashed.
+ */
+export const EMBEDDED_POSITIONS_PER_GENERATION = 1_000_000_000;
+/** How often, at most, embedded sources' durable progress is recorded in `done` rows, ms. */
+export const EMBEDDED_PROGRESS_INTERVAL_MS = 1_000;
+
 interface EmbeddedState {
   signal: Signal;
+  /** This process's generation of the source (its claim row). */
+  generation: number;
   /** Next position (sequence number) of this embedded source. */
   next: number;
   maxEventTimeMs: number;
+  /** Positions made durable since the last `done` row (lowest, highest), with their highest event time. */
+  unrecorded: { lo: number; hi: number; maxEventTimeMs: number } | undefined;
 }
 
 /**
@@ -118,7 +132,12 @@ interface EmbeddedState {
  *   nothing is written twice across crashes, restarts and rebalances; every segment is one
  *   insert per table with a deterministic deduplication token;
  * - embedded inputs (HTTP, OTLP/HTTP, simulator) get sequence numbers as positions and are
- *   acknowledged only once durable.
+ *   acknowledged only once durable. Each process claims a new generation of every embedded
+ *   source it takes input from (a `claim` row, written before its first position is used)
+ *   and numbers positions within it (EMBEDDED_POSITIONS_PER_GENERATION), so positions and
+ *   tokens are never reused across restarts; their `done` rows only record progress (the
+ *   highest event time, for judges restarting) and are written at most every
+ *   EMBEDDED_PROGRESS_INTERVAL_MS, off the acknowledgement's path, and by every `flush()`.
  */
 export class IngestPipeline {
   private readonly opts: IngestPipelineOptions & Required<Pick<IngestPipelineOptions, 'retry' | 'participants' | 'timeBounds' | 'sleep'>>;
@@ -134,6 +153,10 @@ export class IngestPipeline {
   private readonly running = new Set<Promise<unknown>>();
   /** While a serial flush waits for the running ones, no concurrent flush starts. */
   private exclusive = 0;
+  /** The write of embedded sources' `done` rows under way, if any. */
+  private recording: Promise<void> | undefined;
+  /** When embedded progress was last recorded (performance.now(), ms); the first record is due an interval after start. */
+  private recordedAtMs = performance.now();
   private readonly partitions = new Map<string, PartitionState>();
   private readonly embedded = new Map<string, Promise<EmbeddedState>>();
   private readonly embeddedReady = new Map<string, EmbeddedState>();
@@ -224,7 +247,13 @@ export class IngestPipeline {
     if (this.rowCount > (this.opts.maxPendingRows ?? 50 * this.opts.batchMaxRows)) {
       throw new SluiceError('INGEST_BACKPRESSURE', `${this.rowCount} rows are waiting to be written; retry later`, { retriable: true });
     }
-    const state = this.embeddedReady.get(source) ?? (await this.embeddedState(source, signal));
+    let state = this.embeddedReady.get(source) ?? (await this.embeddedState(source, signal));
+    if (state.next >= (state.generation + 1) * EMBEDDED_POSITIONS_PER_GENERATION) {
+      // a billion inputs in one run: the next generation continues the numbering
+      this.embedded.delete(source);
+      this.embeddedReady.delete(source);
+      state = await this.embeddedState(source, signal);
+    }
     let segment = this.open.get(partitionKey(source, 0));
     if (!segment) segment = this.startSegment(new IngestSegment({ source, partition: 0, signal }));
     const position = state.next++;
@@ -237,13 +266,24 @@ export class IngestPipeline {
     }
   }
 
-  /** Where an embedded source continues: one past its last durable position. */
+  /**
+   * Claims the next generation of an embedded source — one past the newest of its progress
+   * rows (a fresh source starts at generation 0) — and continues at that generation's first
+   * position.
+   */
   private embeddedState(source: string, signal: Signal): Promise<EmbeddedState> {
     let pending = this.embedded.get(source);
     if (!pending) {
       pending = (async () => {
         const latest = (await this.withRetry(() => this.opts.progress.latest([{ source, partition: 0 }]), {})).get(partitionKey(source, 0));
-        const state: EmbeddedState = { signal, next: (latest?.through ?? -1) + 1, maxEventTimeMs: latest?.maxEventTimeMs ?? -1 };
+        // rows of the sequential numbering before generations (generation 0) count by their positions
+        const generation = latest === undefined ? 0 : Math.max(latest.generation, Math.floor((latest.through + 1) / EMBEDDED_POSITIONS_PER_GENERATION)) + 1;
+        const maxEventTimeMs = latest?.maxEventTimeMs ?? -1;
+        await this.withRetry(() => this.opts.progress.write([{
+          source, partition: 0, signal, generation, seq: 0, state: 'claim', lo: -1, hi: -1,
+          through: latest?.through ?? -1, maxEventTimeMs, writer: this.opts.writerId,
+        }]), {});
+        const state: EmbeddedState = { signal, generation, next: generation * EMBEDDED_POSITIONS_PER_GENERATION, maxEventTimeMs, unrecorded: undefined };
         this.embeddedReady.set(source, state);
         return state;
       })();
@@ -367,7 +407,9 @@ export class IngestPipeline {
     const run = this.flushing.then(async () => {
       try {
         while (this.running.size > 0) await Promise.allSettled([...this.running]);
-        return await this.track(this.flushOpen(hooks));
+        const positions = await this.track(this.flushOpen(hooks));
+        await this.recordEmbeddedProgress();
+        return positions;
       } finally {
         this.exclusive--;
       }
@@ -405,6 +447,49 @@ export class IngestPipeline {
     return run;
   }
 
+  /**
+   * Records embedded sources' durable progress in `done` rows when the last record is
+   * EMBEDDED_PROGRESS_INTERVAL_MS old (called after flushes and by the embedded flusher's
+   * timer); in the background: nothing waits for it.
+   */
+  recordProgressWhenDue(): void {
+    if (this.recording || performance.now() - this.recordedAtMs < EMBEDDED_PROGRESS_INTERVAL_MS) return;
+    if (![...this.embeddedReady.values()].some((s) => s.unrecorded)) return;
+    void this.recordEmbeddedProgress().catch((err: unknown) => this.opts.logger.warn({ err: errorMessage(err) }, 'could not record embedded progress; retrying later'));
+  }
+
+  /** Writes a `done` row for every embedded source with durable positions not yet recorded. */
+  private async recordEmbeddedProgress(): Promise<void> {
+    while (this.recording) await this.recording.catch(() => undefined);
+    const taken: [EmbeddedState, NonNullable<EmbeddedState['unrecorded']>][] = [];
+    const rows: ProgressRow[] = [];
+    for (const [source, state] of this.embeddedReady) {
+      const range = state.unrecorded;
+      if (!range) continue;
+      state.unrecorded = undefined;
+      taken.push([state, range]);
+      rows.push({
+        source, partition: 0, signal: state.signal, generation: state.generation,
+        // within a generation, rows are ordered by position
+        seq: range.hi - state.generation * EMBEDDED_POSITIONS_PER_GENERATION + 1,
+        state: 'done', lo: range.lo, hi: range.hi, through: range.hi,
+        maxEventTimeMs: Math.max(range.maxEventTimeMs, state.maxEventTimeMs), writer: this.opts.writerId,
+      });
+    }
+    if (rows.length === 0) return;
+    this.recordedAtMs = performance.now();
+    const run = this.withRetry(() => this.opts.progress.write(rows), {});
+    this.recording = run;
+    try {
+      await run;
+    } catch (err) {
+      for (const [state, range] of taken) state.unrecorded = mergeRange(range, state.unrecorded);
+      throw err;
+    } finally {
+      if (this.recording === run) this.recording = undefined;
+    }
+  }
+
   /** Refuses new embedded input; what is open can still be flushed. */
   stopAccepting(): void {
     this.stopped = true;
@@ -434,6 +519,7 @@ export class IngestPipeline {
       const positions = await this.writeSegments(taken, hooks);
       for (const s of taken) s.settle();
       this.opts.metrics.observeFlush(performance.now() - startedAtMs);
+      this.recordProgressWhenDue();
       return positions;
     } catch (err) {
       // a hook failed (writes themselves are retried): the segments go back in front, so
@@ -481,7 +567,14 @@ export class IngestPipeline {
     for (const participant of this.opts.participants) {
       if (participant.durable) await this.withRetry(() => participant.durable!(live), retryHooks);
     }
-    await this.withRetry(() => this.opts.progress.write(live.map((s) => this.progressRow(s, 'done'))), retryHooks);
+    // Kafka segments are done now (their offsets are committed after this); embedded ones are
+    // recorded later (recordProgressWhenDue): their generation already keeps positions unique
+    const claimedLive = live.filter((s) => s.generation !== undefined);
+    if (claimedLive.length > 0) await this.withRetry(() => this.opts.progress.write(claimedLive.map((s) => this.progressRow(s, 'done'))), retryHooks);
+    for (const segment of live) {
+      const embedded = segment.generation === undefined ? this.embeddedReady.get(segment.source) : undefined;
+      if (embedded) embedded.unrecorded = mergeRange({ lo: segment.lo, hi: segment.hi, maxEventTimeMs: segment.maxEventTimeMs }, embedded.unrecorded);
+    }
 
     const positions: FlushedPositions = new Map();
     for (const segment of live) {
@@ -522,17 +615,16 @@ export class IngestPipeline {
     return segments.filter((s) => !orphaned.includes(s));
   }
 
+  /** A progress row of a Kafka segment (embedded sources record theirs in recordEmbeddedProgress). */
   private progressRow(segment: IngestSegment, state: 'pending' | 'done' | 'aborted'): ProgressRow {
     const claimed = segment.generation !== undefined ? this.partitions.get(segment.key) : undefined;
-    const embedded = segment.generation === undefined ? this.embeddedReady.get(segment.source) : undefined;
     const priorThrough = claimed?.through ?? segment.lo - 1;
-    const maxEventTimeMs = Math.max(segment.maxEventTimeMs, claimed?.maxEventTimeMs ?? -1, embedded?.maxEventTimeMs ?? -1);
+    const maxEventTimeMs = Math.max(segment.maxEventTimeMs, claimed?.maxEventTimeMs ?? -1);
     return {
       source: segment.source,
       partition: segment.partition,
       signal: segment.signal,
       generation: segment.generation ?? 0,
-      // embedded sources have one writer: their sequence orders their rows
       seq: claimed ? claimed.seq++ : segment.hi,
       state,
       lo: segment.lo,
@@ -611,6 +703,11 @@ export class IngestPipeline {
       }
     }
   }
+}
+
+/** The union of two position ranges of one source (with the higher event time). */
+function mergeRange(a: { lo: number; hi: number; maxEventTimeMs: number }, b: { lo: number; hi: number; maxEventTimeMs: number } | undefined) {
+  return b === undefined ? a : { lo: Math.min(a.lo, b.lo), hi: Math.max(a.hi, b.hi), maxEventTimeMs: Math.max(a.maxEventTimeMs, b.maxEventTimeMs) };
 }
 
 const TABLE_SIGNAL = new Map(Object.entries(SIGNAL_TABLES).map(([signal, t]) => [t.table, signal as Signal]));

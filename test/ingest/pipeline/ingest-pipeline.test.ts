@@ -242,7 +242,7 @@ describe('IngestPipeline', () => {
     expect(inserts).toEqual(['spans_raw:http/spans:0:0-2']);
   });
 
-  it('continues an embedded source\'s positions after a restart', async () => {
+  it('continues an embedded source after a restart in a new generation of positions, past every one it used', async () => {
     const writer = new InMemoryRowWriter();
     const progress = new InMemoryProgressStore();
     const first = pipeline({ writer, progress }).p;
@@ -252,7 +252,22 @@ describe('IngestPipeline', () => {
     const second = pipeline({ writer, progress }).p;
     await second.accept('http/spans', 'spans', decoder.decode(bytes(spanJson(3))));
     await second.flush();
-    expect(writer.rows('spans_raw').map((r: Row) => r.source_offset)).toEqual([0, 1, 2]);
+    expect(writer.rows('spans_raw').map((r: Row) => r.source_offset)).toEqual([0, 1, 1_000_000_000]);
+    expect(progress.history.map((r) => [r.state, r.generation, r.through])).toEqual([['claim', 0, -1], ['done', 0, 1], ['claim', 1, 1], ['done', 1, 1_000_000_000]]);
+  });
+
+  it('never reuses a position (nor its insert token) of a run that died before recording its progress', async () => {
+    const writer = new InMemoryRowWriter();
+    const progress = new InMemoryProgressStore();
+    const first = pipeline({ writer, progress }).p;
+    const acked = first.accept('http/spans', 'spans', decoder.decode(bytes(spanJson(1))), { wait: true });
+    while (first.pendingRows === 0) await new Promise((r) => setTimeout(r, 1));
+    await first.flushConcurrently();
+    await acked; // durable and acknowledged; the process dies before its `done` row (due only a second after start)
+    const second = pipeline({ writer, progress }).p;
+    await second.accept('http/spans', 'spans', decoder.decode(bytes(spanJson(2))), { wait: false });
+    await second.flush();
+    expect(writer.rows('spans_raw').map((r: Row) => r.source_offset)).toEqual([0, 1_000_000_000]);
   });
 
   it('refuses embedded input while the store is failing, so callers can retry (503) instead of waiting', async () => {
