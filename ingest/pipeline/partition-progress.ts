@@ -29,6 +29,12 @@ import { partitionKey } from './source-position.ts';
  * the old owner sees the claim (and stops) or the new owner sees the pending segment (and
  * waits for it, or replays it exactly). ClickHouse answers reads after writes on one server
  * (use `select_sequential_consistency` on a replicated cluster).
+ *
+ * Embedded sources (HTTP, OTLP/HTTP, simulator: partition 0, one writer, nothing to replay)
+ * use the log differently (ingest-pipeline.ts): each process writes a `claim` with a new
+ * generation before it numbers inputs from generation · 1e9, so it never reuses a position
+ * or an insert token of an earlier process; its `done` rows only record progress, at most
+ * every second, after the rows they cover are durable.
  */
 
 export type ProgressState = 'claim' | 'pending' | 'done' | 'aborted';
