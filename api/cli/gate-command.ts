@@ -8,6 +8,15 @@ import { flagsHelp, parseCommandFlags, requiredFlag, stringFlag, UsageError, typ
 export const GATE_EXIT_CODES: Record<GateVerdict, number> = { PASS: 0, WARN: 0, FAIL: 1, INCONCLUSIVE: 2 };
 export const GATE_ERROR_EXIT_CODE = 3;
 
+/**
+ * The exit code of a decision: its verdict's, except an INCONCLUSIVE that does not block
+ * (the environment's policy says `inconclusive: pass`) exits 0 — the verdict is still
+ * printed as INCONCLUSIVE.
+ */
+export function gateExitCode(d: Pick<GateDecision, 'verdict' | 'blocking'>): number {
+  return d.verdict === 'INCONCLUSIVE' && !d.blocking ? 0 : GATE_EXIT_CODES[d.verdict];
+}
+
 const SERVICE: FlagSpec = { name: 'service', doc: 'service to release' };
 const ENV: FlagSpec = { name: 'env', doc: 'environment it goes to, e.g. production' };
 const VERSION: FlagSpec = { name: 'version', doc: 'version being released' };
@@ -25,7 +34,8 @@ export function gateHelp(): string {
     'usage: sluice gate --service <s> --env <e> --version <v> [--baseline-version <b>] [--json] [--url …] [--token …] [--timeout 30s]',
     '',
     'Asks the sluice API for a release gate verdict and prints every check behind it.',
-    'Exit codes: 0 PASS or WARN, 1 FAIL, 2 INCONCLUSIVE (the policy decides whether that blocks),',
+    'Exit codes: 0 PASS or WARN, 1 FAIL, 2 INCONCLUSIVE — or 0 when the environment\'s policy lets INCONCLUSIVE pass',
+    '(the decision then says "not blocking"),',
     '3 error (API unreachable, token refused, bad arguments) — a pipeline never mistakes an error for a pass.',
     '',
     'options (flag, environment variable):',
@@ -54,7 +64,7 @@ export function renderGateDecision(d: GateDecision): string {
   const rows = [
     ['CHECK', 'STATUS', 'OBSERVED', 'THRESHOLD', 'WINDOW', 'FRESHNESS', 'EXPLANATION'],
     ...d.checks.map((c) => [
-      c.name, c.status, formatNumber(c.observed, c.unit),
+      c.name, c.blocking || c.status === 'PASS' ? c.status : `${c.status} (advisory)`, formatNumber(c.observed, c.unit),
       c.threshold === null ? '-' : `${c.comparator ?? ''} ${formatNumber(c.threshold, c.unit)}`.trim(),
       c.window.length, freshness(c), c.explanation,
     ]),
@@ -62,7 +72,7 @@ export function renderGateDecision(d: GateDecision): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const table = rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd());
   return [
-    `gate ${d.service} → ${d.environment}, version ${d.version}${d.baselineVersion ? ` (baseline ${d.baselineVersion})` : ''}: ${d.verdict}`,
+    `gate ${d.service} → ${d.environment}, version ${d.version}${d.baselineVersion ? ` (baseline ${d.baselineVersion})` : ''}: ${d.verdict}${d.verdict === 'INCONCLUSIVE' ? (d.blocking ? ' (blocking)' : ' (not blocking: the policy lets INCONCLUSIVE pass)') : ''}`,
     `  ${d.summary}`,
     `  decision ${d.decisionId}, policy ${d.policyVersion}, decided ${new Date(d.decidedAt).toISOString()}`,
     '',
@@ -71,7 +81,7 @@ export function renderGateDecision(d: GateDecision): string {
   ].join('\n');
 }
 
-/** `sluice gate`. Returns the exit code: 0 PASS/WARN, 1 FAIL, 2 INCONCLUSIVE, 3 error. */
+/** `sluice gate`. Returns the exit code: 0 PASS/WARN (and a non-blocking INCONCLUSIVE), 1 FAIL, 2 INCONCLUSIVE, 3 error. */
 export async function runGateCommand(argv: string[], env: Readonly<Record<string, string | undefined>>, io: CliIo, fetchImpl: typeof fetch = fetch): Promise<number> {
   if (argv.includes('--help')) {
     io.out(gateHelp());
@@ -94,7 +104,7 @@ export async function runGateCommand(argv: string[], env: Readonly<Record<string
       return GATE_ERROR_EXIT_CODE;
     }
     io.out(flags.values.json === true ? `${JSON.stringify(parsed.data, null, 2)}\n` : renderGateDecision(parsed.data));
-    return GATE_EXIT_CODES[parsed.data.verdict];
+    return gateExitCode(parsed.data);
   } catch (err) {
     io.err(`sluice gate: ${errorMessage(err)}${err instanceof UsageError ? '\n(run `sluice gate --help`)' : ''}\n`);
     return GATE_ERROR_EXIT_CODE;

@@ -18,6 +18,8 @@ export const GateCheckSchema = z.object({
   /** e.g. `slo:checkout-availability`, `burn-rate:page`, `canary:error-ratio`, `blackout`. */
   name: z.string(),
   status: GateVerdictSchema,
+  /** Whether this check may block under the policy; an advisory check's FAIL or INCONCLUSIVE makes the gate WARN at most. */
+  blocking: z.boolean(),
   /** Observed value in `unit`; null without data. */
   observed: z.number().nullable(),
   /** What `observed` is compared with; null for checks without one (a blackout). */
@@ -49,6 +51,12 @@ export const GateDecisionSchema = z.object({
   /** Stable id of the decision, as recorded (audit log detail). */
   decisionId: z.string(),
   verdict: GateVerdictSchema,
+  /**
+   * Whether the decision stops the release: FAIL always; INCONCLUSIVE unless the
+   * environment's policy says `inconclusive: pass`; PASS and WARN never. `sluice gate`
+   * exits 0 when false (gateExitCode).
+   */
+  blocking: z.boolean(),
   service: z.string(),
   environment: z.string(),
   version: z.string(),
@@ -79,5 +87,5 @@ export const gateNotAvailable: GateResolver = async () => {
 };
 
 /** The GraphQL selection `sluice gate` asks for: every field of the contract. */
-export const GATE_SELECTION = `decisionId verdict service environment version baselineVersion policyVersion decidedAt summary
-  checks { name status observed threshold comparator unit window { length from to } freshness { fresh watermark lagMs reason } explanation }`;
+export const GATE_SELECTION = `decisionId verdict blocking service environment version baselineVersion policyVersion decidedAt summary
+  checks { name status blocking observed threshold comparator unit window { length from to } freshness { fresh watermark lagMs reason } explanation }`;

@@ -4,9 +4,20 @@ import { mulberry32 } from '../../platform/random/mulberry32.ts';
 /**
  * Built-in traffic simulator for the embedded mode: a few services with realistic
  * latencies (log-normal), background errors, synthetic checks, logs, and a deploy every
- * few minutes — about one in three of them a bad release (more errors, slower) that is
- * rolled back after a while and opens an incident. Deterministic for a seed; time is
- * passed in, so tests drive it with a fixed clock.
+ * minute and a half or so. Now and then a release is bad — more errors, slower, failing
+ * journeys — serves for a while, is rolled back (the previous version is deployed again)
+ * and leaves an incident. Deterministic for a seed; time is passed in, so tests drive it
+ * with a fixed clock.
+ *
+ * The newcomer's path (README "See a bad release fail the gate"): the first bad release is
+ * scripted — `checkout` (which examples/slos cover: availability, latency, journey) goes
+ * from 1.1.0 to a bad 1.2.0 four minutes after the first tick, serves 15 minutes and is
+ * rolled back to 1.1.0. Its 15 % errors are 150× the rate a 99.9 % SLO allows: the
+ * 14.4× page (1 h and 5 m) fires at the first minute boundary after about 35 s of bad
+ * traffic on a fresh start (≈ 5 min 40 s after start, allowed lateness included), and
+ * within 6 minutes even after an hour of clean traffic (the 1 h window must reach 1.44 %:
+ * 0.864 / 0.15 = 5.8 min). No other deploy of checkout comes before it, so the versions
+ * are known in advance.
  */
 export interface SimulatedService {
   name: string;
@@ -27,11 +38,25 @@ export const DEFAULT_SERVICES: SimulatedService[] = [
   { name: 'inventory', team: 'fulfilment', rps: 20, medianLatencyMs: 15, errorRatio: 0.0001, journey: 'stock' },
 ];
 
+/** The first bad release by default: checkout, whose SLOs examples/slos define, 4 minutes in. */
+export const DEFAULT_FIRST_BAD_RELEASE = { service: 'checkout', afterMs: 240_000 } as const;
+
+interface BadRelease {
+  /** Until this time (epoch ms) the bad version serves. */
+  untilMs: number;
+  startedAtMs: number;
+  deployId: string;
+  /** The version serving before, redeployed by the rollback. */
+  previousVersion: string;
+}
+
 interface ServiceState {
   spec: SimulatedService;
-  version: number;
-  /** Bad release active until this time (epoch ms), 0 when healthy. */
-  badUntilMs: number;
+  /** Version serving now, e.g. `1.1.0`. */
+  version: string;
+  /** Minor version of the next release (releases are 1.<n>.0). */
+  nextMinor: number;
+  bad: BadRelease | undefined;
   deployId: string;
   carry: number;
 }
@@ -40,10 +65,24 @@ export interface SimulatorOptions {
   seed?: number;
   environment?: string;
   services?: SimulatedService[];
-  /** Mean time between deploys across all services, ms. */
+  /** Mean time between good deploys across all services, ms (default 90 000). */
   deployEveryMs?: number;
-  /** Synthetic check period per service and location, ms. */
+  /** Synthetic check period per service and location, ms (default 10 000). */
   checkEveryMs?: number;
+  /** The first bad release, `afterMs` after the first tick (default checkout after 4 min); false: only random ones. */
+  firstBadRelease?: { service: string; afterMs: number } | false;
+  /** Mean time between later bad releases (each of a random service), ms (default 1 800 000). */
+  badReleaseEveryMs?: number;
+  /** How long a bad release serves before its rollback, ms (default 900 000). */
+  badReleaseMs?: number;
+  /** Error ratio of a bad release's requests, 0–1 (default 0.15). */
+  badErrorRatio?: number;
+  /** Median latency of a bad release, as a multiple of the service's (default 3). */
+  badLatencyFactor?: number;
+  /** Share of a bad release's synthetic checks that fail, 0–1 (default 0.3). */
+  badCheckFailureRatio?: number;
+  /** Multiplies every service's request rate (benchmarks: 70 ≈ 10 000 spans/s plus logs), default 1. */
+  rateScale?: number;
 }
 
 export class TrafficSimulator {
@@ -52,36 +91,67 @@ export class TrafficSimulator {
   private readonly services: ServiceState[];
   private readonly deployEveryMs: number;
   private readonly checkEveryMs: number;
+  private readonly firstBad: { service: string; afterMs: number } | undefined;
+  private readonly badEveryMs: number;
+  private readonly badMs: number;
+  private readonly badErrorRatio: number;
+  private readonly badLatencyFactor: number;
+  private readonly badCheckFailureRatio: number;
+  private readonly rateScale: number;
   private lastTickMs = 0;
   private nextDeployMs = 0;
+  private nextBadMs = 0;
+  private firstBadDone = false;
   private nextCheckMs = 0;
   private counter = 0;
 
   constructor(opts: SimulatorOptions = {}) {
     this.rand = mulberry32(opts.seed ?? 42);
     this.env = opts.environment ?? 'production';
-    this.services = (opts.services ?? DEFAULT_SERVICES).map((spec) => ({ spec, version: 1, badUntilMs: 0, deployId: '', carry: 0 }));
+    this.services = (opts.services ?? DEFAULT_SERVICES).map((spec) => ({ spec, version: '1.1.0', nextMinor: 2, bad: undefined, deployId: '', carry: 0 }));
     this.deployEveryMs = opts.deployEveryMs ?? 90_000;
     this.checkEveryMs = opts.checkEveryMs ?? 10_000;
+    const first = opts.firstBadRelease === undefined ? DEFAULT_FIRST_BAD_RELEASE : opts.firstBadRelease;
+    this.firstBad = first === false || !this.services.some((s) => s.spec.name === first.service) ? undefined : first;
+    this.firstBadDone = this.firstBad === undefined;
+    this.badEveryMs = opts.badReleaseEveryMs ?? 1_800_000;
+    this.badMs = opts.badReleaseMs ?? 900_000;
+    this.badErrorRatio = opts.badErrorRatio ?? 0.15;
+    this.badLatencyFactor = opts.badLatencyFactor ?? 3;
+    this.badCheckFailureRatio = opts.badCheckFailureRatio ?? 0.3;
+    this.rateScale = opts.rateScale ?? 1;
   }
 
   /** Events for the interval since the previous tick (the first tick covers 1 s). */
   tick(nowMs: number): SluiceEvent[] {
-    const fromMs = this.lastTickMs === 0 ? nowMs - 1_000 : this.lastTickMs;
+    const first = this.lastTickMs === 0;
+    const fromMs = first ? nowMs - 1_000 : this.lastTickMs;
     this.lastTickMs = nowMs;
-    if (this.nextDeployMs === 0) this.nextDeployMs = nowMs + this.deployEveryMs / 3;
-    if (this.nextCheckMs === 0) this.nextCheckMs = nowMs;
+    if (first) {
+      this.nextDeployMs = nowMs + this.deployEveryMs / 3;
+      this.nextBadMs = this.firstBad !== undefined ? nowMs + this.firstBad.afterMs : nowMs + this.badEveryMs * (0.5 + this.rand());
+      this.nextCheckMs = nowMs;
+    }
     const out: SluiceEvent[] = [];
     const spanMs = Math.max(0, nowMs - fromMs);
     for (const s of this.services) {
-      if (s.badUntilMs !== 0 && nowMs >= s.badUntilMs) this.rollback(s, nowMs, out);
-      s.carry += (s.spec.rps * spanMs) / 1_000;
+      if (s.bad !== undefined && nowMs >= s.bad.untilMs) this.rollback(s, nowMs, out);
+      s.carry += (s.spec.rps * this.rateScale * spanMs) / 1_000;
       const n = Math.floor(s.carry);
       s.carry -= n;
       for (let i = 0; i < n; i++) out.push(...this.request(s, fromMs + this.rand() * spanMs));
     }
+    if (nowMs >= this.nextBadMs) {
+      const scripted = this.firstBadDone ? undefined : this.services.find((s) => s.spec.name === this.firstBad!.service && s.bad === undefined);
+      const target = scripted ?? this.pick((s) => s.bad === undefined);
+      if (target !== undefined) this.deploy(target, nowMs, out, true);
+      this.firstBadDone = true;
+      this.nextBadMs = nowMs + this.badEveryMs * (0.5 + this.rand());
+    }
     if (nowMs >= this.nextDeployMs) {
-      this.deploy(this.services[Math.floor(this.rand() * this.services.length)]!, nowMs, out);
+      // a service serving a bad release is left alone until its rollback; so is the scripted one until its bad release
+      const target = this.pick((s) => s.bad === undefined && (this.firstBadDone || s.spec.name !== this.firstBad!.service));
+      if (target !== undefined) this.deploy(target, nowMs, out, false);
       this.nextDeployMs = nowMs + this.deployEveryMs * (0.5 + this.rand());
     }
     if (nowMs >= this.nextCheckMs) {
@@ -91,14 +161,16 @@ export class TrafficSimulator {
     return out;
   }
 
-  private version(s: ServiceState): string {
-    return `1.${s.version}.0`;
+  /** A random service among those `eligible` allows, or undefined. */
+  private pick(eligible: (s: ServiceState) => boolean): ServiceState | undefined {
+    const candidates = this.services.filter(eligible);
+    return candidates.length === 0 ? undefined : candidates[Math.floor(this.rand() * candidates.length)];
   }
 
   private request(s: ServiceState, atMs: number): SluiceEvent[] {
-    const bad = s.badUntilMs !== 0;
-    const errorRatio = bad ? 0.08 : s.spec.errorRatio;
-    const median = s.spec.medianLatencyMs * (bad ? 3 : 1);
+    const bad = s.bad !== undefined;
+    const errorRatio = bad ? this.badErrorRatio : s.spec.errorRatio;
+    const median = s.spec.medianLatencyMs * (bad ? this.badLatencyFactor : 1);
     const durationMs = Math.round(median * Math.exp(0.6 * gaussian(this.rand)) * 100) / 100;
     const error = this.rand() < errorRatio;
     const traceId = hex(this.rand, 32);
@@ -108,7 +180,7 @@ export class TrafficSimulator {
     const events: SluiceEvent[] = [{
       signal: 'spans',
       event: {
-        service: s.spec.name, environment: this.env, version: this.version(s), traceId, spanId, operation: `GET ${route}`,
+        service: s.spec.name, environment: this.env, version: s.version, traceId, spanId, operation: `GET ${route}`,
         route, kind: 'server', startTimeMs, durationMs, status: error ? 'error' : 'ok', httpStatusCode: error ? 503 : 200,
         attributes: { 'simulator': 'true' },
       },
@@ -117,7 +189,7 @@ export class TrafficSimulator {
       events.push({
         signal: 'logs',
         event: {
-          service: s.spec.name, environment: this.env, version: this.version(s), timestampMs: startTimeMs + Math.floor(durationMs),
+          service: s.spec.name, environment: this.env, version: s.version, timestampMs: startTimeMs + Math.floor(durationMs),
           severityNumber: error ? 17 : 9, severityText: error ? 'ERROR' : 'INFO',
           body: error ? `upstream timeout on ${route}` : `served ${route}`, traceId, spanId, attributes: { component: 'api' },
         },
@@ -127,11 +199,11 @@ export class TrafficSimulator {
   }
 
   private check(s: ServiceState, location: string, nowMs: number): SluiceEvent {
-    const success = this.rand() >= (s.badUntilMs !== 0 ? 0.3 : 0.001);
+    const success = this.rand() >= (s.bad !== undefined ? this.badCheckFailureRatio : 0.001);
     return {
       signal: 'checks',
       event: {
-        checkId: `${s.spec.name}-${s.spec.journey}`, service: s.spec.name, environment: this.env, version: this.version(s),
+        checkId: `${s.spec.name}-${s.spec.journey}`, service: s.spec.name, environment: this.env, version: s.version,
         journey: s.spec.journey, location, timestampMs: nowMs, success,
         durationMs: Math.round(s.spec.medianLatencyMs * 6 * (0.8 + this.rand() * 0.4)),
         ...(success ? {} : { failedStep: 'submit' }), attributes: {},
@@ -139,15 +211,15 @@ export class TrafficSimulator {
     };
   }
 
-  private deploy(s: ServiceState, nowMs: number, out: SluiceEvent[]): void {
-    s.version++;
+  private deploy(s: ServiceState, nowMs: number, out: SluiceEvent[], bad: boolean): void {
+    const previousVersion = s.version;
+    s.version = `1.${s.nextMinor++}.0`;
     s.deployId = `dep-${s.spec.name}-${++this.counter}`;
-    const bad = this.rand() < 1 / 3;
-    if (bad) s.badUntilMs = nowMs + 120_000;
+    if (bad) s.bad = { untilMs: nowMs + this.badMs, startedAtMs: nowMs, deployId: s.deployId, previousVersion };
     out.push({
       signal: 'deploys',
       event: {
-        deployId: s.deployId, service: s.spec.name, environment: this.env, version: this.version(s), team: s.spec.team,
+        deployId: s.deployId, service: s.spec.name, environment: this.env, version: s.version, team: s.spec.team,
         commitSha: hex(this.rand, 40), commitTimeMs: nowMs - Math.floor(3_600_000 * (1 + this.rand() * 20)),
         startedAtMs: nowMs - 60_000, finishedAtMs: nowMs, status: 'succeeded', strategy: this.rand() < 0.5 ? 'rolling' : 'canary',
         emergency: false, attributes: {},
@@ -155,24 +227,25 @@ export class TrafficSimulator {
     });
   }
 
+  /** Deploys the version that served before the bad release again, and records the incident it caused. */
   private rollback(s: ServiceState, nowMs: number, out: SluiceEvent[]): void {
-    const badDeployId = s.deployId;
-    s.badUntilMs = 0;
-    s.version++;
+    const bad = s.bad!;
+    s.bad = undefined;
+    s.version = bad.previousVersion;
     s.deployId = `dep-${s.spec.name}-${++this.counter}`;
     out.push({
       signal: 'deploys',
       event: {
-        deployId: s.deployId, service: s.spec.name, environment: this.env, version: this.version(s), team: s.spec.team,
+        deployId: s.deployId, service: s.spec.name, environment: this.env, version: s.version, team: s.spec.team,
         commitSha: hex(this.rand, 40), commitTimeMs: nowMs - 600_000, startedAtMs: nowMs - 30_000, finishedAtMs: nowMs,
-        status: 'succeeded', strategy: 'rolling', emergency: true, changeTicket: `CHG-${this.counter}`, attributes: { 'rollback.of': badDeployId },
+        status: 'succeeded', strategy: 'rolling', emergency: true, changeTicket: `CHG-${this.counter}`, attributes: { rollbackOf: bad.deployId },
       },
     });
     out.push({
       signal: 'incidents',
       event: {
-        incidentId: `inc-${this.counter}`, service: s.spec.name, environment: this.env, title: `${s.spec.name} error spike after ${badDeployId}`,
-        severity: 'SEV2', openedAtMs: nowMs - 90_000, resolvedAtMs: nowMs, linkedDeployId: badDeployId, attributes: {},
+        incidentId: `inc-${this.counter}`, service: s.spec.name, environment: this.env, title: `${s.spec.name} error spike after ${bad.deployId}`,
+        severity: 'SEV2', openedAtMs: Math.min(nowMs, bad.startedAtMs + 120_000), resolvedAtMs: nowMs, linkedDeployId: bad.deployId, attributes: {},
       },
     });
   }

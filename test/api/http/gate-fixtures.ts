@@ -5,6 +5,7 @@ export function gateDecision(verdict: GateVerdict, overrides: Partial<GateDecisi
   return {
     decisionId: `dec-${verdict.toLowerCase()}`,
     verdict,
+    blocking: verdict === 'FAIL' || verdict === 'INCONCLUSIVE',
     service: 'checkout',
     environment: 'production',
     version: '1.4.2',
@@ -15,6 +16,7 @@ export function gateDecision(verdict: GateVerdict, overrides: Partial<GateDecisi
     checks: [{
       name: 'slo:checkout-availability',
       status: verdict,
+      blocking: true,
       observed: verdict === 'INCONCLUSIVE' ? null : verdict === 'FAIL' ? 0.981 : 0.9993,
       threshold: 0.995,
       comparator: '>=',

@@ -1,0 +1,73 @@
+import { hostname } from 'node:os';
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { Logger } from 'pino';
+import { ClickHouseGateDecisionStore } from '../../engine/adapters/clickhouse-gate-decision-store.ts';
+import { GatePolicyCatalog } from '../../engine/adapters/gate-policy-catalog.ts';
+import { ClickHouseGateReleaseReader } from '../../engine/adapters/gate-release-reader.ts';
+import { GateService } from '../../engine/adapters/gate-service.ts';
+import { ClickHousePolicyVersionStore, type PolicyVersionStore } from '../../engine/adapters/policy-version-store.ts';
+import type { CanaryInputSource } from '../../engine/adapters/rollback-watcher.ts';
+import type { SloRuleSource } from '../../engine/adapters/slo-rule-source.ts';
+import type { SloStateReader } from '../../engine/adapters/slo-state-store.ts';
+import { ClickHouseVersionCounts } from '../../engine/adapters/version-counts.ts';
+import type { GateResolver } from './gate-contract.ts';
+import { GateDecisionFeed } from './gate-decision-feed.ts';
+import { gateResolver, type GateRecordsDeps } from './gate-resolvers.ts';
+
+/**
+ * Assembles the release gate of a serving process (`sluice start`, `sluice api`) over
+ * ClickHouse: the policy catalog (opened first, so a bad policy file stops start-up before
+ * anything else runs), the gate service, the decision store and the live feed. The two
+ * modes differ only in where SLO state and rules come from: the in-process judge and SLO
+ * catalog (embedded), or `slo_state` and `slo_definitions` (cluster API).
+ */
+
+/** Loads SLUICE_POLICY_DIR (strict: an invalid file throws, naming path, document and field), records its versions, watches it. */
+export async function openGatePolicies(opts: { dir: string; clickhouse: ClickHouseClient; logger: Logger; watch?: boolean }): Promise<{ catalog: GatePolicyCatalog; store: PolicyVersionStore }> {
+  const store = new ClickHousePolicyVersionStore(opts.clickhouse);
+  const catalog = await GatePolicyCatalog.open({
+    dir: opts.dir, logger: opts.logger.child({ component: 'gate-policies' }), store, loadedBy: `${hostname()}:${process.pid}`,
+    ...(opts.watch !== undefined ? { watch: opts.watch } : {}),
+  });
+  return { catalog, store };
+}
+
+export interface RunningGates {
+  resolver: GateResolver;
+  records: GateRecordsDeps;
+  service: GateService;
+  feed: GateDecisionFeed;
+  stop(): void;
+}
+
+export function startGates(opts: {
+  policies: { catalog: GatePolicyCatalog; store: PolicyVersionStore };
+  clickhouse: ClickHouseClient;
+  logger: Logger;
+  /** SLO state: the in-process judge, or ClickHouseSloStateStore. */
+  states: SloStateReader;
+  rules: SloRuleSource;
+  /** Canary data (ClickHouseCanarySource, as the release services read it). */
+  canary?: CanaryInputSource | undefined;
+  /** Most decisions a subscriber may have waiting (default 256). */
+  maxQueuedPerSubscriber?: number;
+}): RunningGates {
+  const logger = opts.logger.child({ component: 'gate' });
+  const feed = new GateDecisionFeed({ logger, ...(opts.maxQueuedPerSubscriber !== undefined ? { maxQueued: opts.maxQueuedPerSubscriber } : {}) });
+  const decisions = new ClickHouseGateDecisionStore(opts.clickhouse);
+  const service = new GateService({
+    states: opts.states,
+    rules: opts.rules,
+    versionCounts: new ClickHouseVersionCounts(opts.clickhouse),
+    policies: opts.policies.catalog,
+    decisions,
+    canary: opts.canary,
+    releases: new ClickHouseGateReleaseReader(opts.clickhouse),
+    onDecision: (record) => {
+      feed.publish(record);
+      logger.debug({ decisionId: record.decision.decisionId, service: record.decision.service, environment: record.decision.environment, version: record.decision.version, verdict: record.decision.verdict, blocking: record.decision.blocking, policyVersion: record.decision.policyVersion }, 'gate decision');
+    },
+  });
+  const records: GateRecordsDeps = { service, decisions, feed, policyVersions: opts.policies.store, policies: () => opts.policies.catalog.policies() };
+  return { resolver: gateResolver(records), records, service, feed, stop: () => opts.policies.catalog.close() };
+}
