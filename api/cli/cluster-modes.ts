@@ -23,6 +23,8 @@ import { startHttpServer } from '../http/http-server.ts';
 import { indexPageRoute } from '../http/index-page.ts';
 import { SLUICE_VERSION } from './package-version.ts';
 import { startClusterReleases } from './cluster-releases.ts';
+import { ClickHouseRuleSource } from '../../engine/adapters/slo-rule-source.ts';
+import { openGatePolicies, startGates } from '../graphql/gate-wiring.ts';
 
 /** The judges' consumer group: SLUICE_KAFKA_JUDGE_GROUP_ID, or `<KAFKA_GROUP_ID>-judges`. */
 function judgeGroupId(config: SluiceConfig): string {
@@ -149,11 +151,21 @@ export async function runClusterApi(config: SluiceConfig, logger: Logger): Promi
       await clickhouse.close();
       throw err;
     });
+  // gate policies (SLUICE_POLICY_DIR): an invalid file stops start-up here, naming its path and field
+  const policies = await openGatePolicies({ dir: config.policyDir, clickhouse, logger })
+    .catch(async (err: unknown) => {
+      await clickhouse.close();
+      throw err;
+    });
   // releases: DORA, canary and rollback reads; one elected API process watches bakes and sends rollback requests (docs/releases.md)
   const releases = await startClusterReleases({ config, clickhouse, logger, brokers, access });
+  // release gates over slo_state and the SLO definitions recorded in slo_definitions (docs/gates.md)
+  const gates = startGates({ policies, clickhouse, logger, states: new ClickHouseSloStateStore(clickhouse, logger), rules: new ClickHouseRuleSource(clickhouse), canary: releases.deps.canary });
   const apiDeps = {
     logger,
     access,
+    gate: gates.resolver,
+    gateRecords: gates.records,
     release: releases.deps,
     // SLO state as the judges persist it (slo_state): this process judges nothing itself
     slo: { states: new ClickHouseSloStateStore(clickhouse, logger), clickhouse },
@@ -177,6 +189,7 @@ export async function runClusterApi(config: SluiceConfig, logger: Logger): Promi
       await closeSubscriptions();
       await http.close();
       await api.stop();
+      gates.stop();
       await releases.stop();
       await clickhouse.close();
     },

@@ -30,6 +30,8 @@ import { createAlertWebhookHandler } from '../../ingest/http/alert-webhook-handl
 import { guardAlertRoute } from './alert-webhook-routes.ts';
 import { ALERT_MAX_BODY_BYTES } from './cluster-releases.ts';
 import { startReleaseServices } from './release-services.ts';
+import { CatalogRuleSource } from '../../engine/adapters/slo-rule-source.ts';
+import { openGatePolicies, startGates } from '../graphql/gate-wiring.ts';
 
 /**
  * `sluice start`: everything in one process, no external services. ClickHouse is the
@@ -72,6 +74,13 @@ export async function runEmbedded(config: SluiceConfig, logger: Logger): Promise
       for (const stop of stops.reverse()) await stop();
       throw err;
     });
+  // gate policies (SLUICE_POLICY_DIR): an invalid file stops start-up here, naming its path and field
+  const policies = await openGatePolicies({ dir: config.policyDir, clickhouse, logger })
+    .catch(async (err: unknown) => {
+      for (const stop of stops.reverse()) await stop();
+      throw err;
+    });
+  stops.push(() => policies.catalog.close());
 
   const engine = await SliEngine.start({ clickhouse, logger, sloDir: config.sloDir, allowedLatenessMs: config.allowedLatenessMs, idleSourceMs: config.idleSourceMs });
   stops.push(() => engine.stop());
@@ -111,9 +120,14 @@ export async function runEmbedded(config: SluiceConfig, logger: Logger): Promise
   const releases = startReleaseServices({ config, clickhouse, logger, slos: engine.judge });
   stops.push(() => releases.stop());
   void releases.resume();
+  // release gates over the in-process judge (fast) and the SLO catalog; decisions stored in gate_decisions (docs/gates.md)
+  const gates = startGates({ policies, clickhouse, logger, states: engine.judge, rules: new CatalogRuleSource(() => engine.catalog.slos()), canary: releases.deps.canary });
+  stops.push(() => gates.stop());
   const apiDeps = {
     logger,
     access,
+    gate: gates.resolver,
+    gateRecords: gates.records,
     release: releases.deps,
     slo: { states: engine.judge, pubsub: engine.pubsub, clickhouse },
     health: {

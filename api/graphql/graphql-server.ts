@@ -15,6 +15,7 @@ import type { Principal } from '../auth/principal.ts';
 import { accessResolvers } from './access-resolvers.ts';
 import { auditResolvers } from './audit-resolvers.ts';
 import { gateNotAvailable, type GateArgs, type GateResolver } from './gate-contract.ts';
+import { gateRecordResolvers, type GateRecordsDeps } from './gate-resolvers.ts';
 import { principalOf } from './graphql-context.ts';
 import { resolveHealth, type HealthDeps } from './health-resolver.ts';
 import { sloResolvers, sloSubscriptions, type SloDeps } from './slo-resolvers.ts';
@@ -34,6 +35,8 @@ export interface ApiDeps {
   access: ApiAccess;
   /** Gate evaluation (gate-contract.ts); until it is wired in, `gate` answers UNAVAILABLE. */
   gate?: GateResolver;
+  /** Gate decision records, policies and the live decision feed (gate-resolvers.ts); without them those fields answer UNAVAILABLE. */
+  gateRecords?: GateRecordsDeps;
   /** DORA metrics, benchmarks, canary comparisons and rollback requests (release-deps.ts); without them those fields answer UNAVAILABLE. */
   release?: ReleaseDeps;
 }
@@ -74,12 +77,14 @@ export function createGraphQLSchema(deps: ApiDeps): GraphQLSchema {
   const access = accessResolvers(deps.access);
   const audit = auditResolvers(deps.access);
   const gate = deps.gate ?? gateNotAvailable;
+  const gateRecords = gateRecordResolvers(deps.gateRecords);
   const rollbacks = rollbackResolvers(deps.release);
   const schema = makeExecutableSchema({
     typeDefs: TYPE_DEFS,
     resolvers: {
       EpochMs,
       BreachStatus,
+      GateDecision: gateRecords.GateDecision,
       Query: {
         health: () => resolveHealth(deps.health),
         ...sloResolvers(deps.slo),
@@ -87,12 +92,13 @@ export function createGraphQLSchema(deps: ApiDeps): GraphQLSchema {
         ...access.Query,
         ...audit.Query,
         gate: (_: unknown, args: GateArgs, context: unknown) => gate(args, principalOf(context)),
+        ...gateRecords.Query,
         ...deliveryMetricsResolvers(deps.release),
         ...canaryResolvers(deps.release),
         ...rollbacks.Query,
       },
       Mutation: access.Mutation,
-      Subscription: { ...sloSubscriptions(deps.slo), ...rollbacks.Subscription },
+      Subscription: { ...sloSubscriptions(deps.slo), ...rollbacks.Subscription, ...gateRecords.Subscription },
     },
   });
   // every field checked against api/auth/roles.ts; mutations and gate decisions audited

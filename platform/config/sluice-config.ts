@@ -80,6 +80,8 @@ export const ConfigSchema = z.strictObject({
   simulate: Bool.default(true),
   /** Directory of SLO definition files (YAML). */
   sloDir: z.string().min(1).default('examples/slos'),
+  /** Directory of gate policy files (YAML, `kind: GatePolicy`; docs/gates.md). */
+  policyDir: z.string().min(1).default('examples/policies'),
   /** Producers' clock skew allowed: events later than now + this (ms) are dead-lettered `event_time_in_future`. */
   maxClockSkewMs: z.coerce.number().int().nonnegative().default(600_000),
   /** Longest span / check duration accepted (ms); longer ones are dead-lettered `duration_out_of_range`. */
@@ -188,6 +190,7 @@ export const OPTIONS: { key: Key; env: string; flag: string; doc: string }[] = [
   { key: 'maxMessageBytes', env: 'SLUICE_MAX_MESSAGE_BYTES', flag: '--max-message-bytes', doc: 'larger messages are dead-lettered as oversized (default 1048576)' },
   { key: 'simulate', env: 'SLUICE_SIMULATE', flag: '--simulate', doc: 'built-in traffic simulator in embedded mode (default true; --no-simulate)' },
   { key: 'sloDir', env: 'SLUICE_SLO_DIR', flag: '--slo-dir', doc: 'directory of SLO definition files, reloaded on change (default examples/slos; format: docs/slo-format.md)' },
+  { key: 'policyDir', env: 'SLUICE_POLICY_DIR', flag: '--policy-dir', doc: 'directory of release gate policy files, reloaded on change; every version is recorded (default examples/policies; format: docs/gates.md)' },
   { key: 'maxClockSkewMs', env: 'SLUICE_MAX_CLOCK_SKEW_MS', flag: '--max-clock-skew-ms', doc: 'events dated later than now + this are dead-lettered event_time_in_future, ms (default 600000)' },
   { key: 'maxDurationMs', env: 'SLUICE_MAX_DURATION_MS', flag: '--max-duration-ms', doc: 'longer span/check durations are dead-lettered duration_out_of_range, ms (default 86400000)' },
   { key: 'allowedLatenessMs', env: 'SLUICE_ALLOWED_LATENESS_MS', flag: '--allowed-lateness-ms', doc: 'how late an event may arrive behind its source\'s newest and still be judged; a minute is judged this long after its sources pass it; later events are counted as late corrections, ms (default 30000)' },
