@@ -4,7 +4,8 @@
  * tabs, newlines, quotes, backslashes, NUL and non-ASCII text) through `@clickhouse/client`
  * into the embedded native store, per format the client can send, over two transports:
  *   - in-process: the client on ChdbClientConnection (what `sluice start` uses);
- *   - HTTP: the client over the store's loopback ClickHouse endpoint (another process's view).
+ *   - HTTP: the client over the store's loopback ClickHouse endpoint (another process's view;
+ *     here both ends run in this process, so its CPU-seconds count both).
  *
  *   node_modules/.bin/node bench/insert-formats.bench.ts
  *   BENCH_ROWS=200000 BENCH_BATCHES=1000,10000,50000 node_modules/.bin/node bench/insert-formats.bench.ts
