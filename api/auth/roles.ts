@@ -16,10 +16,10 @@ export function isRole(value: string): value is Role {
 /** What each permission allows, as the docs show it. */
 export const PERMISSIONS = {
   'self:read': 'see who the caller is (`whoami`)',
-  'status:read': 'read health, SLO status, transitions and drill-downs, DORA metrics, benchmarks, canary comparisons and rollback requests; subscribe to transitions and rollback requests',
+  'status:read': 'read health, SLO status, transitions and drill-downs, SLI series, breach history, SLIs per release, build metrics, DORA metrics, benchmarks, canary comparisons and rollback requests; subscribe to transitions, breaches, SLO state changes and rollback requests',
   'gate:evaluate': 'ask for a gate verdict (each decision is recorded in the audit log)',
   'events:ingest': 'send events to HTTP ingest (`/ingest/<signal>`), OTLP/HTTP (`/v1/traces`, `/v1/logs`) and the inbound-alert webhooks (`/alerts/alertmanager`, `/alerts/datadog`)',
-  'release:report': 'report deploys and build results through the API (planned mutations of the gate work)',
+  'release:report': 'report deploys (started, finished) and build metrics through the API (each report is recorded in the audit log)',
   'gate:waive': 'declare waivers and maintenance windows (planned mutations of the gate work)',
   'gate:override': 'override a verdict or declare an emergency release (planned mutations of the gate work)',
   'audit:read': 'read the audit log and verify its hash chains',
@@ -70,6 +70,8 @@ export interface OperationRule {
 }
 
 const serviceArg = (args: Record<string, unknown>) => (typeof args.service === 'string' ? args.service : undefined);
+/** The service of a mutation's `input` (release reports). */
+const inputServiceArg = (args: Record<string, unknown>) => serviceArg((args.input ?? {}) as Record<string, unknown>);
 
 /**
  * Every GraphQL root field (`Type.field`) and HTTP endpoint (`HTTP …`) with its rule.
@@ -84,6 +86,16 @@ export const OPERATION_RULES: Record<string, OperationRule> = {
   'Query.sloTransitions': { permission: 'status:read' },
   'Query.spanEstimate': { permission: 'status:read' },
   'Subscription.sloTransitions': { permission: 'status:read' },
+  'Query.sloStatuses': { permission: 'status:read' },
+  'Query.sliSeries': { permission: 'status:read' },
+  'Query.breachHistory': { permission: 'status:read' },
+  'Query.releaseSlis': { permission: 'status:read' },
+  'Query.buildMetrics': { permission: 'status:read' },
+  'Subscription.breaches': { permission: 'status:read' },
+  'Subscription.sloStateChanges': { permission: 'status:read' },
+  'Mutation.reportDeployStarted': { permission: 'release:report', service: inputServiceArg },
+  'Mutation.reportDeployFinished': { permission: 'release:report', service: inputServiceArg },
+  'Mutation.reportBuildMetrics': { permission: 'release:report', service: inputServiceArg },
   'Query.doraMetrics': { permission: 'status:read' },
   'Query.benchmarks': { permission: 'status:read' },
   'Query.canaryComparison': { permission: 'status:read' },

@@ -23,6 +23,8 @@ import { startHttpServer } from '../http/http-server.ts';
 import { indexPageRoute } from '../http/index-page.ts';
 import { SLUICE_VERSION } from './package-version.ts';
 import { startClusterReleases } from './cluster-releases.ts';
+import { startClusterStatus } from '../graphql/cluster-status.ts';
+import { IngestRateMeter, workerIngestHealth } from '../graphql/ingest-rate-meter.ts';
 import { ClickHouseRuleSource } from '../../engine/adapters/slo-rule-source.ts';
 import { openGatePolicies, startGates } from '../graphql/gate-wiring.ts';
 
@@ -116,11 +118,22 @@ export async function runClusterIngest(config: SluiceConfig, logger: Logger): Pr
     // the same batch again: exit non-zero so a supervisor restarts the worker
     fatal = () => resolve(1);
   });
+  const rates = new IngestRateMeter(ingest.metrics);
+  const stopRates = rates.start();
   const http = await startHttpServer({
     host: config.host,
     port: config.httpPort,
     logger,
-    routes: ingestHealthRoutes({ worker: ingest.worker, metrics: ingest.metrics, clickhouse }),
+    routes: [
+      // events/s over the last minute and each owned partition as this worker sees it
+      async (req, res, url) => {
+        if (req.method !== 'GET' || url.pathname !== '/health/ingest') return false;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(workerIngestHealth(ingest.worker, rates)));
+        return true;
+      },
+      ...ingestHealthRoutes({ worker: ingest.worker, metrics: ingest.metrics, clickhouse }),
+    ],
   });
   logger.info({ brokers, group: config.kafkaGroupId, topics: topicRoutes(config), health: `${http.url}/healthz` }, 'ingest worker running');
   const progress = setInterval(() => logger.info({ consumed: ingest.worker.consumed, ...ingest.metrics.snapshot() }, 'ingest progress'), 30_000);
@@ -128,6 +141,7 @@ export async function runClusterIngest(config: SluiceConfig, logger: Logger): Pr
     exited,
     async stop() {
       clearInterval(progress);
+      stopRates();
       await ingest.stop();
       await deltaPublisher.close();
       await definitions.stop();
@@ -159,6 +173,8 @@ export async function runClusterApi(config: SluiceConfig, logger: Logger): Promi
     });
   // releases: DORA, canary and rollback reads; one elected API process watches bakes and sends rollback requests (docs/releases.md)
   const releases = await startClusterReleases({ config, clickhouse, logger, brokers, access });
+  // subscriptions read the breach topic, deploy reports go to the deploys topic (with KAFKA_BROKERS)
+  const status = await startClusterStatus({ config, clickhouse, logger, brokers });
   // release gates over slo_state and the SLO definitions recorded in slo_definitions (docs/gates.md)
   const gates = startGates({ policies, clickhouse, logger, states: new ClickHouseSloStateStore(clickhouse, logger), rules: new ClickHouseRuleSource(clickhouse), canary: releases.deps.canary });
   const apiDeps = {
@@ -167,8 +183,9 @@ export async function runClusterApi(config: SluiceConfig, logger: Logger): Promi
     gate: gates.resolver,
     gateRecords: gates.records,
     release: releases.deps,
+    status: status.status,
     // SLO state as the judges persist it (slo_state): this process judges nothing itself
-    slo: { states: new ClickHouseSloStateStore(clickhouse, logger), clickhouse },
+    slo: { states: new ClickHouseSloStateStore(clickhouse, logger), clickhouse, ...(status.pubsub ? { pubsub: status.pubsub } : {}) },
     health: {
       version: SLUICE_VERSION, mode: 'cluster-api', clickhouse, clickhouseMode: 'external', clickhouseUrl,
       database: config.clickhouseDatabase, kafkaBrokers: brokers, simulator: false, startedAtMs: Date.now(),
@@ -190,6 +207,7 @@ export async function runClusterApi(config: SluiceConfig, logger: Logger): Promi
       await http.close();
       await api.stop();
       gates.stop();
+      await status.stop();
       await releases.stop();
       await clickhouse.close();
     },

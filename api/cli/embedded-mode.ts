@@ -30,6 +30,9 @@ import { createAlertWebhookHandler } from '../../ingest/http/alert-webhook-handl
 import { guardAlertRoute } from './alert-webhook-routes.ts';
 import { ALERT_MAX_BODY_BYTES } from './cluster-releases.ts';
 import { startReleaseServices } from './release-services.ts';
+import { PipelineDeployReportSink } from '../../engine/adapters/deploy-report-sink.ts';
+import { IngestRateMeter } from '../graphql/ingest-rate-meter.ts';
+import { statusDepsOf } from '../graphql/status-deps.ts';
 import { CatalogRuleSource } from '../../engine/adapters/slo-rule-source.ts';
 import { openGatePolicies, startGates } from '../graphql/gate-wiring.ts';
 
@@ -115,6 +118,9 @@ export async function runEmbedded(config: SluiceConfig, logger: Logger): Promise
   }
   const heartbeat = setInterval(() => void engine.participant.heartbeat().catch(() => undefined), 1_000);
   stops.push(() => clearInterval(heartbeat));
+  // events/s over the last minute (health.ingest.rates)
+  const rates = new IngestRateMeter(metrics);
+  stops.push(rates.start());
 
   // releases: the rollback watcher (webhooks, subscription), DORA and canary reads (docs/releases.md)
   const releases = startReleaseServices({ config, clickhouse, logger, slos: engine.judge });
@@ -130,6 +136,8 @@ export async function runEmbedded(config: SluiceConfig, logger: Logger): Promise
     gateRecords: gates.records,
     release: releases.deps,
     slo: { states: engine.judge, pubsub: engine.pubsub, clickhouse },
+    // analytics, subscriptions, and CI's deploy reports through the pipeline (source api/deploys)
+    status: statusDepsOf({ config, clickhouse, logger, rates, deploys: new PipelineDeployReportSink(pipeline) }),
     health: {
       version: SLUICE_VERSION, mode: 'embedded', clickhouse, clickhouseMode: config.clickhouseUrl ? 'external' : 'embedded',
       clickhouseUrl, database: config.clickhouseDatabase, kafkaBrokers: [], metrics, simulator: config.simulate, startedAtMs,

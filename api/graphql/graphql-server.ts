@@ -18,7 +18,12 @@ import { gateNotAvailable, type GateArgs, type GateResolver } from './gate-contr
 import { gateRecordResolvers, type GateRecordsDeps } from './gate-resolvers.ts';
 import { principalOf } from './graphql-context.ts';
 import { resolveHealth, type HealthDeps } from './health-resolver.ts';
-import { sloResolvers, sloSubscriptions, type SloDeps } from './slo-resolvers.ts';
+import { sloResolvers, type SloDeps } from './slo-resolvers.ts';
+import { defaultStatusDeps, type StatusDeps } from './status-deps.ts';
+import { statusResolvers } from './status-resolvers.ts';
+import { statusSubscriptions } from '../subscriptions/status-subscriptions.ts';
+import { wsSubscriberConnection } from '../subscriptions/subscriber-connection.ts';
+import { TransitionHub } from '../subscriptions/transition-hub.ts';
 import { resolveSpanEstimate, type SpanEstimateArgs } from './span-estimate-resolver.ts';
 import { canaryResolvers } from './canary-resolver.ts';
 import { deliveryMetricsResolvers } from './delivery-metrics-resolvers.ts';
@@ -39,6 +44,8 @@ export interface ApiDeps {
   gateRecords?: GateRecordsDeps;
   /** DORA metrics, benchmarks, canary comparisons and rollback requests (release-deps.ts); without them those fields answer UNAVAILABLE. */
   release?: ReleaseDeps;
+  /** Status analytics, subscriptions and release reports (status-deps.ts); defaults: ClickHouse reads, deploy reports refused. */
+  status?: StatusDeps;
 }
 
 const STATUSES = new Set(['OK', 'WARNING', 'BREACHED', 'RECOVERED', 'UNKNOWN']);
@@ -79,6 +86,10 @@ export function createGraphQLSchema(deps: ApiDeps): GraphQLSchema {
   const gate = deps.gate ?? gateNotAvailable;
   const gateRecords = gateRecordResolvers(deps.gateRecords);
   const rollbacks = rollbackResolvers(deps.release);
+  const statusDeps = deps.status ?? defaultStatusDeps(deps.slo.clickhouse, deps.logger);
+  // one fan-out of the breach stream for every subscription (api/subscriptions/transition-hub.ts)
+  const hub = new TransitionHub({ source: deps.slo.pubsub, directory: statusDeps.directory, logger: deps.logger, capacity: statusDeps.subscriptionQueue });
+  const status = statusResolvers(deps.slo, statusDeps, hub);
   const schema = makeExecutableSchema({
     typeDefs: TYPE_DEFS,
     resolvers: {
@@ -87,7 +98,7 @@ export function createGraphQLSchema(deps: ApiDeps): GraphQLSchema {
       GateDecision: gateRecords.GateDecision,
       Query: {
         health: () => resolveHealth(deps.health),
-        ...sloResolvers(deps.slo),
+        ...sloResolvers(deps.slo, statusDeps.directory),
         spanEstimate: (_: unknown, args: SpanEstimateArgs) => resolveSpanEstimate(deps.slo.clickhouse, args),
         ...access.Query,
         ...audit.Query,
@@ -96,9 +107,12 @@ export function createGraphQLSchema(deps: ApiDeps): GraphQLSchema {
         ...deliveryMetricsResolvers(deps.release),
         ...canaryResolvers(deps.release),
         ...rollbacks.Query,
+        ...status.Query,
       },
-      Mutation: access.Mutation,
-      Subscription: { ...sloSubscriptions(deps.slo), ...rollbacks.Subscription, ...gateRecords.Subscription },
+      Mutation: { ...access.Mutation, ...status.Mutation },
+      Subscription: { ...statusSubscriptions(hub), ...rollbacks.Subscription, ...gateRecords.Subscription },
+      SloStatus: status.SloStatus,
+      Health: status.Health,
     },
   });
   // every field checked against api/auth/roles.ts; mutations and gate decisions audited
@@ -166,7 +180,8 @@ export function attachGraphQLSubscriptions(server: Server, schema: GraphQLSchema
         return false;
       }
     },
-    context: (ctx) => ({ principal: principals.get(ctx.extra) }),
+    // the connection lets a subscription close it (a subscriber too slow for its queue: 4008)
+    context: (ctx) => ({ principal: principals.get(ctx.extra), connection: wsSubscriberConnection(ctx.extra.socket) }),
     onSubscribe: (_ctx, _id, payload) => {
       const refusal = guard?.checkQuery(payload.query);
       return refusal ? [refusal] : undefined;

@@ -1,10 +1,12 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { fromDateTime64 } from '../../platform/clickhouse/clickhouse-time.ts';
 import type { PubSub } from '../../platform/pubsub/typed-pubsub.ts';
-import { TRANSITION_BASES, type EngineTopics, type PublishedTransition } from '../../engine/adapters/breach-publisher.ts';
+import { TRANSITION_BASES, type EngineTopics } from '../../engine/adapters/breach-publisher.ts';
+import type { SloDirectoryReader } from '../../engine/adapters/slo-definition-directory.ts';
 import type { SloStateSnapshot } from '../../engine/adapters/slo-state-snapshot.ts';
 import type { SloStateReader } from '../../engine/adapters/slo-state-store.ts';
 import { apiError } from './api-error.ts';
+import { checkSloFilter, filterSloStates, type SloFilter } from './slo-filter.ts';
 
 export interface SloDeps {
   /**
@@ -12,7 +14,11 @@ export interface SloDeps {
    * state in ClickHouse, `slo_state` (cluster `sluice api`).
    */
   states: SloStateReader;
-  /** The in-process breach stream; absent where no judge runs in this process (`sluice api`). */
+  /**
+   * The breach stream subscriptions read (api/subscriptions/transition-hub.ts): the
+   * in-process judge's pub/sub, or in `sluice api` the breach topic's (KafkaBreachFeed);
+   * absent where there is neither.
+   */
   pubsub?: PubSub<EngineTopics>;
   clickhouse: ClickHouseClient;
 }
@@ -72,13 +78,6 @@ export function sloStatusView(s: SloStateSnapshot) {
   };
 }
 
-function transitionView(t: PublishedTransition) {
-  return {
-    id: t.transitionId, slo: t.sloName, from: t.from, to: t.to, at: t.atMs, basis: t.basis, reason: t.reason, rule: t.rule ?? null,
-    details: JSON.stringify({ windows: t.windows, budget: t.budget, freshness: t.freshness }),
-  };
-}
-
 /** SQL (as a value) for `sloTransitions`: newest first, optionally one SLO, one basis, from a time on. */
 export function sloTransitionsQuery(args: { slo?: string | null; since?: number | null; basis?: string | null; limit: number }): { sql: string; params: Record<string, unknown> } {
   return {
@@ -92,30 +91,13 @@ export function sloTransitionsQuery(args: { slo?: string | null; since?: number 
   };
 }
 
-/** `Subscription.sloTransitions`: the in-process breach stream, optionally for one SLO. */
-export function sloSubscriptions(deps: SloDeps) {
+/** slos, slo, sloTransitions; `directory` gives the teams `slos(filter: {team})` matches (slo-filter.ts). */
+export function sloResolvers(deps: SloDeps, directory: SloDirectoryReader) {
   return {
-    sloTransitions: {
-      subscribe: (_: unknown, args: { slo?: string | null }) => {
-        if (!deps.pubsub) {
-          throw apiError('UNAVAILABLE', 'this process judges no SLOs: subscribe to an embedded process, or read the breach topic (SLUICE_TOPIC_BREACHES) in cluster mode');
-        }
-        const iterator = deps.pubsub.iterate('breachTransition');
-        return (async function* () {
-          try {
-            for await (const t of iterator) if (!args.slo || t.sloName === args.slo) yield { sloTransitions: transitionView(t) };
-          } finally {
-            await iterator.return?.();
-          }
-        })();
-      },
+    slos: async (_: unknown, args: { filter?: SloFilter | null }) => {
+      const filter = checkSloFilter(args.filter);
+      return (await filterSloStates(await deps.states.list(), filter, directory)).map(sloStatusView);
     },
-  };
-}
-
-export function sloResolvers(deps: SloDeps) {
-  return {
-    slos: async () => (await deps.states.list()).map(sloStatusView),
     slo: async (_: unknown, args: { name: string }) => {
       const found = await deps.states.get(args.name);
       if (!found) throw apiError('NOT_FOUND', `no SLO named "${args.name}" has state (is it defined, and has a judge restored it?)`, { argument: 'name' });

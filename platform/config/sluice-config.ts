@@ -131,6 +131,13 @@ export const ConfigSchema = z.strictObject({
   graphqlMaxCost: PositiveInt.default(1000),
   /** Largest GraphQL request body, bytes (larger → 413). */
   graphqlMaxBodyBytes: PositiveInt.default(262_144),
+  /**
+   * Events one GraphQL subscription may have waiting to be sent; a subscriber that falls
+   * further behind is disconnected (WebSocket close code 4008) so it stalls nobody
+   * (api/subscriptions/subscriber-queue.ts). Bounds the memory a slow subscriber costs; must
+   * exceed the largest burst of transitions (about two per SLO, after a pipeline stall).
+   */
+  subscriptionQueue: PositiveInt.max(1_000_000).default(10_000),
   /** A release's bake period after its deploy finishes, ms: a page-severity burn or a failed canary comparison in it asks for one rollback (docs/releases.md). */
   rollbackBakePeriodMs: PositiveInt.default(1_800_000),
   /** Environments whose releases bake and may be rolled back (comma-separated). */
@@ -203,6 +210,7 @@ export const OPTIONS: { key: Key; env: string; flag: string; doc: string }[] = [
   { key: 'graphqlMaxAliases', env: 'SLUICE_GRAPHQL_MAX_ALIASES', flag: '--graphql-max-aliases', doc: 'most aliased fields in a GraphQL operation (default 30)' },
   { key: 'graphqlMaxCost', env: 'SLUICE_GRAPHQL_MAX_COST', flag: '--graphql-max-cost', doc: 'highest cost of a GraphQL operation: 1 a field, ClickHouse-backed fields more (default 1000)' },
   { key: 'graphqlMaxBodyBytes', env: 'SLUICE_GRAPHQL_MAX_BODY_BYTES', flag: '--graphql-max-body-bytes', doc: 'largest GraphQL request body, bytes; larger → 413 (default 262144)' },
+  { key: 'subscriptionQueue', env: 'SLUICE_SUBSCRIPTION_QUEUE', flag: '--subscription-queue', doc: 'events a GraphQL subscription may have waiting to be sent; a subscriber further behind is disconnected with WebSocket close code 4008; keep it above twice the number of SLOs, the largest burst (default 10000, at most 1000000)' },
   { key: 'rollbackBakePeriodMs', env: 'SLUICE_ROLLBACK_BAKE_PERIOD_MS', flag: '--rollback-bake-period-ms', doc: 'bake period of a release after its deploy finishes: a page-severity burn or a failed canary comparison in it asks for one rollback, ms (default 1800000; docs/releases.md)' },
   { key: 'rollbackEnvironments', env: 'SLUICE_ROLLBACK_ENVIRONMENTS', flag: '--rollback-environments', doc: 'comma-separated environments whose releases bake (default production)' },
   { key: 'rollbackWebhookUrls', env: 'SLUICE_ROLLBACK_WEBHOOK_URLS', flag: '--rollback-webhook-urls', doc: 'comma-separated http(s) URLs that receive rollback requests, signed (default none)' },
