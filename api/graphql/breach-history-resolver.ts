@@ -4,6 +4,7 @@ import type { SloDirectoryReader } from '../../engine/adapters/slo-definition-di
 import { checkStateChangeFilter } from '../subscriptions/state-change-filter.ts';
 import { breachHistoryQuery, type TransitionKey } from './analytics-queries.ts';
 import { apiError } from './api-error.ts';
+import { readRows, storageRead } from './clickhouse-read.ts';
 import { pageSize, paginate } from './cursor-pagination.ts';
 import { stateChangeView, type SloStateChangeView } from './state-change-view.ts';
 
@@ -45,11 +46,11 @@ export async function resolveBreachHistory(deps: { clickhouse: ClickHouseClient;
     keyOf: (node: SloStateChangeView): TransitionKey => [node.transition.at, node.transition.id],
     fetch: async (limit, after) => {
       const q = breachHistoryQuery(filter, { limit, after });
-      const rows = await (await deps.clickhouse.query({ query: q.sql, query_params: q.params, format: 'JSONEachRow' })).json<{
+      const rows = await readRows<{
         transition_id: string; slo: string; service: string; environment: string; from_status: string; to_status: string; at_ms: number | string;
         basis: string; reason: string; rule: string; details: string;
-      }>();
-      const entries = rows.length > 0 ? new Map((await deps.directory.list()).map((e) => [e.name, e])) : new Map();
+      }>(deps.clickhouse, q);
+      const entries = rows.length > 0 ? new Map((await storageRead('the SLO directory', () => deps.directory.list())).map((e) => [e.name, e])) : new Map();
       return rows.map((r) => stateChangeView(
         { id: r.transition_id, slo: r.slo, from: r.from_status, to: r.to_status, at: Number(r.at_ms), basis: r.basis, reason: r.reason, rule: r.rule || null, details: r.details },
         { service: r.service, environment: r.environment },

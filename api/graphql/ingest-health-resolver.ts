@@ -1,9 +1,8 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { SloStateSnapshot } from '../../engine/adapters/slo-state-snapshot.ts';
 import type { SloStateReader } from '../../engine/adapters/slo-state-store.ts';
-import { errorMessage } from '../../platform/errors/sluice-error.ts';
-import { deadLettersBySignalQuery, durablePositionsQuery, sourceProgressQuery } from './analytics-queries.ts';
-import { apiError } from './api-error.ts';
+import { deadLettersBySignalQuery, durablePositionsQuery, sourceProgressQuery, type SqlQuery } from './analytics-queries.ts';
+import { readRows, storageRead } from './clickhouse-read.ts';
 import { RATE_WINDOW_MS, type IngestRateMeter } from './ingest-rate-meter.ts';
 
 /** Window of the recent dead-letter counts, ms (the last hour). */
@@ -96,13 +95,7 @@ export function sourceLags(progress: readonly ProgressRow[], snapshots: readonly
  * UNAVAILABLE with the cause (never 0 for "unknown"), the others still answer.
  */
 export function resolveIngestHealth(deps: IngestHealthDeps) {
-  const read = async <T>(sql: { sql: string; params: Record<string, unknown> }): Promise<T[]> => {
-    try {
-      return await (await deps.clickhouse.query({ query: sql.sql, query_params: sql.params, format: 'JSONEachRow' })).json<T>();
-    } catch (err) {
-      throw apiError('UNAVAILABLE', `ClickHouse could not be read: ${errorMessage(err)}`);
-    }
-  };
+  const read = <T>(q: SqlQuery) => readRows<T>(deps.clickhouse, q);
   return {
     rates: () => deps.rates?.rates() ?? null,
     durableRates: async () => {
@@ -118,7 +111,7 @@ export function resolveIngestHealth(deps: IngestHealthDeps) {
         source: r.source, partition: Number(r.partition), signal: r.latest_signal, state: r.latest_state, through: Number(r.durable_through),
         maxEventTimeMs: Number(r.done_max_event_time_ms), writtenAtMs: Number(r.written_ms), writer: r.latest_writer,
       }));
-      return sourceLags(progress, await deps.states.list(), deps.now());
+      return sourceLags(progress, await storageRead('SLO state', () => deps.states.list()), deps.now());
     },
     deadLetters: async () => {
       const rows = await read<{ signal: string; reason: string; n: number | string; recent: number | string; last_ms: number | string }>(deadLettersBySignalQuery({ recentSinceMs: deps.now() - RECENT_DEAD_LETTERS_MS }));

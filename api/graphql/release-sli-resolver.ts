@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { LatencySketch } from '../../engine/core/sketch/latency-sketch.ts';
 import type { SloDirectoryEntry, SloDirectoryReader } from '../../engine/adapters/slo-definition-directory.ts';
 import { releaseSlisQuery, releaseVersionsQuery, type ReleaseKey } from './analytics-queries.ts';
+import { readRows, storageRead } from './clickhouse-read.ts';
 import { pageSize, paginate } from './cursor-pagination.ts';
 import { checkListFilter } from './list-filter.ts';
 import { checkMinuteRange } from './sli-series-resolver.ts';
@@ -78,14 +79,14 @@ export async function resolveReleaseSlis(deps: { clickhouse: ClickHouseClient; d
     keyOf: (node: ReleaseSli): ReleaseKey => [node.firstSeen, node.version],
     fetch: async (limit, after) => {
       const v = releaseVersionsQuery({ ...scope, limit, after });
-      const versions = (await (await deps.clickhouse.query({ query: v.sql, query_params: v.params, format: 'JSONEachRow' })).json<{ version: string; first_ms: number | string; last_ms: number | string }>())
+      const versions = (await readRows<{ version: string; first_ms: number | string; last_ms: number | string }>(deps.clickhouse, v))
         .map((r) => ({ version: r.version, firstSeen: Number(r.first_ms), lastSeen: Number(r.last_ms) + MINUTE_MS }));
       if (versions.length === 0) return [];
       const s = releaseSlisQuery({ ...scope, versions: versions.map((x) => x.version) });
-      const rows = await (await deps.clickhouse.query({ query: s.sql, query_params: s.params, format: 'JSONEachRow' })).json<{
+      const rows = await readRows<{
         version: string; slo: string; good: number | string; total: number | string; sketch: [number[], (number | string)[]];
-      }>();
-      const entries = new Map((await deps.directory.list()).map((e) => [e.name, e]));
+      }>(deps.clickhouse, s);
+      const entries = new Map((await storageRead('the SLO directory', () => deps.directory.list())).map((e) => [e.name, e]));
       return versions.map((x) => ({
         ...x,
         slos: rows.filter((r) => r.version === x.version).map((r) => versionSli(

@@ -3,6 +3,7 @@ import type { SloDirectoryReader } from '../../engine/adapters/slo-definition-di
 import type { SloStateReader } from '../../engine/adapters/slo-state-store.ts';
 import { sliSeriesQuery } from './analytics-queries.ts';
 import { apiError } from './api-error.ts';
+import { readRows, storageRead } from './clickhouse-read.ts';
 
 const MINUTE_MS = 60_000;
 /** Most points one series may have (a day of minutes). More are refused, never thinned silently. */
@@ -88,12 +89,12 @@ export function seriesPoints(rows: readonly { step: number; good: number; total:
 /** `sliSeries(slo, from, to, stepMinutes)`: exact good/total/attainment/burn rate per step, from `sli_rollups`. */
 export async function resolveSliSeries(deps: { clickhouse: ClickHouseClient; states: SloStateReader; directory: SloDirectoryReader }, args: SliSeriesArgs) {
   const { stepMs } = checkSeriesArgs(args);
-  const state = await deps.states.get(args.slo);
-  const entry = state ? undefined : await deps.directory.get(args.slo);
+  const state = await storageRead('SLO state', () => deps.states.get(args.slo));
+  const entry = state ? undefined : await storageRead('the SLO directory', () => deps.directory.get(args.slo));
   const target = state?.definition.target ?? entry?.target;
   if (target === undefined) throw apiError('NOT_FOUND', `no SLO named "${args.slo}" is known (not in the SLO directory, and no judge has state for it)`, { argument: 'slo' });
   const q = sliSeriesQuery({ slo: args.slo, fromMs: args.from, toMs: args.to, stepMs });
-  const rows = (await (await deps.clickhouse.query({ query: q.sql, query_params: q.params, format: 'JSONEachRow' })).json<{ step: number | string; good: number | string; total: number | string }>())
+  const rows = (await readRows<{ step: number | string; good: number | string; total: number | string }>(deps.clickhouse, q))
     .map((r) => ({ step: Number(r.step), good: Number(r.good), total: Number(r.total) }));
   const points = seriesPoints(rows, { fromMs: args.from, toMs: args.to, stepMs, target });
   const good = points.reduce((n, p) => n + p.good, 0);

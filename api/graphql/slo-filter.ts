@@ -4,6 +4,7 @@ import { TIERS } from '../../engine/core/slo/service-tier.ts';
 import type { SloDirectoryReader } from '../../engine/adapters/slo-definition-directory.ts';
 import type { SloStateSnapshot } from '../../engine/adapters/slo-state-snapshot.ts';
 import type { SloStateReader } from '../../engine/adapters/slo-state-store.ts';
+import { storageRead } from './clickhouse-read.ts';
 import { checkListFilter, inList } from './list-filter.ts';
 import { pageSize, paginate } from './cursor-pagination.ts';
 
@@ -31,7 +32,7 @@ export function checkSloFilter(filter: SloFilter | null | undefined): SloFilter 
  * matches no team filter.
  */
 export async function filterSloStates(states: readonly SloStateSnapshot[], filter: SloFilter, directory: SloDirectoryReader): Promise<SloStateSnapshot[]> {
-  const teams = filter.team ? new Map((await directory.list()).map((e) => [e.name, e.team])) : undefined;
+  const teams = filter.team ? new Map((await storageRead('the SLO directory', () => directory.list())).map((e) => [e.name, e.team])) : undefined;
   return states.filter((s) =>
     inList(filter.service, s.definition.service) && inList(filter.environment, s.definition.environment) && inList(filter.tier, s.definition.tier)
     && inList(filter.status, s.status) && (!teams || inList(filter.team, teams.get(s.sloName))));

@@ -1,4 +1,5 @@
 import type { TransitionHub } from '../subscriptions/transition-hub.ts';
+import { storageRead } from './clickhouse-read.ts';
 import { resolveBreachHistory, type BreachHistoryArgs } from './breach-history-resolver.ts';
 import { resolveIngestHealth } from './ingest-health-resolver.ts';
 import { releaseReportResolvers } from './release-report-resolvers.ts';
@@ -29,7 +30,7 @@ export function statusResolvers(slo: SloDeps, status: StatusDeps, hub: Transitio
     },
     Mutation: reports.Mutation,
     SloStatus: {
-      team: async (parent: { name: string }) => (await status.directory.get(parent.name))?.team ?? null,
+      team: async (parent: { name: string }) => (await storageRead('the SLO directory', () => status.directory.get(parent.name)))?.team ?? null,
     },
     Health: {
       ingest: () => resolveIngestHealth({ clickhouse: slo.clickhouse, states: slo.states, rates: status.rates, now }),

@@ -253,3 +253,16 @@ describe('a process that cannot store deploys', () => {
     }
   });
 });
+
+describe('storage that cannot be read', () => {
+  it.each([
+    ['sliSeries', `{ sliSeries(slo: "checkout-availability", from: ${T}, to: ${T + MIN}) { total } }`],
+    ['breachHistory', '{ breachHistory { pageInfo { hasNextPage } } }'],
+    ['releaseSlis', `{ releaseSlis(service: "checkout", from: ${T}, to: ${T + MIN}) { pageInfo { hasNextPage } } }`],
+    ['health.ingest.sources', '{ health { ingest { sources { source } } } }'],
+  ])('%s answers UNAVAILABLE with the cause, never a masked error', async (_what, query) => {
+    const r = await api.run(query, viewer);
+    expect(r.errors?.[0]?.extensions?.code).toBe('UNAVAILABLE');
+    expect(r.errors?.[0]?.message).toMatch(/^ClickHouse could not be read: /);
+  });
+});
