@@ -30,15 +30,19 @@ export const DEFAULT_SUBSCRIBER_QUEUE = 10_000;
  */
 export class SubscriberQueue<T> implements AsyncIterableIterator<T> {
   private readonly capacity: number;
-  private readonly onOverflow: () => void;
+  private readonly onOverflow: (dropped: number) => void;
   private readonly onEnd: () => void;
   private readonly items: T[] = [];
   private head = 0;
   private waiting: { resolve: (r: IteratorResult<T>) => void; reject: (err: unknown) => void } | undefined;
   private state: 'open' | 'overflowed' | 'ended' = 'open';
 
-  /** `onEnd` runs once when the queue stops taking events (returned or overflowed): unsubscribe there. */
-  constructor(opts: { capacity: number; onOverflow: () => void; onEnd: () => void }) {
+  /**
+   * `onEnd` runs once when the queue stops taking events (returned or overflowed):
+   * unsubscribe there. `onOverflow` gets how many events were dropped (those waiting and the
+   * one that did not fit).
+   */
+  constructor(opts: { capacity: number; onOverflow: (dropped: number) => void; onEnd: () => void }) {
     if (!Number.isInteger(opts.capacity) || opts.capacity < 1) throw new RangeError(`capacity must be a positive integer, got ${opts.capacity}`);
     this.capacity = opts.capacity;
     this.onOverflow = opts.onOverflow;
@@ -102,10 +106,11 @@ export class SubscriberQueue<T> implements AsyncIterableIterator<T> {
   }
 
   private overflow(): void {
+    const dropped = this.size + 1;
     this.state = 'overflowed';
     this.drop();
     this.onEnd();
-    this.onOverflow();
+    this.onOverflow(dropped);
   }
 
   private drop(): void {

@@ -19,6 +19,8 @@ export interface HubStats {
   delivered: number;
   /** Subscriptions ended because their queue overflowed (their connection was closed), since start. */
   slowSubscribersDisconnected: number;
+  /** Events those subscriptions had waiting, dropped with them, since start. */
+  droppedEvents: number;
 }
 
 interface Subscriber {
@@ -52,7 +54,7 @@ export class TransitionHub {
   private reading: Promise<void> | undefined;
   private unsubscribe: (() => void) | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
-  private readonly counters = { transitions: 0, delivered: 0, slowSubscribersDisconnected: 0 };
+  private readonly counters = { transitions: 0, delivered: 0, slowSubscribersDisconnected: 0, droppedEvents: 0 };
 
   constructor(opts: { source: PubSub<EngineTopics> | undefined; directory: SloDirectoryReader; logger: Logger; capacity: number; now?: () => number }) {
     this.source = opts.source;
@@ -82,9 +84,10 @@ export class TransitionHub {
       queue: new SubscriberQueue<SloStateChangeView>({
         capacity: this.capacity,
         onEnd: () => this.leave(subscriber),
-        onOverflow: () => {
+        onOverflow: (dropped) => {
           this.counters.slowSubscribersDisconnected++;
-          this.logger.warn({ capacity: this.capacity }, 'subscriber too slow: its queue overflowed, closing its connection');
+          this.counters.droppedEvents += dropped;
+          this.logger.warn({ capacity: this.capacity, dropped }, 'subscriber too slow: its queue overflowed, closing its connection');
           onOverflow();
         },
       }),

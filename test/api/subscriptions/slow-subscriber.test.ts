@@ -38,7 +38,7 @@ describe('a deliberately stalled WebSocket subscriber', () => {
   afterAll(async () => closeAll());
 
   const subscriptions = async () =>
-    ((await api.run('{ health { subscriptions { available subscribers queueCapacity transitions delivered slowSubscribersDisconnected } } }', await api.caller('viewer'))).data!.health as { subscriptions: Record<string, number | boolean> }).subscriptions;
+    ((await api.run('{ health { subscriptions { available subscribers queueCapacity transitions delivered slowSubscribersDisconnected droppedEvents } } }', await api.caller('viewer'))).data!.health as { subscriptions: Record<string, number | boolean> }).subscriptions;
 
   it('is disconnected with close code 4008 while the engine and the reading subscriber go on', async () => {
     const token = await api.secret('viewer');
@@ -86,7 +86,10 @@ describe('a deliberately stalled WebSocket subscriber', () => {
     }
     expect(slowestPublishMs).toBeLessThan(50);
     // the stalled subscription left the hub (its queue dropped); the reading one stays
-    expect(await subscriptions()).toMatchObject({ subscribers: 1, slowSubscribersDisconnected: 1, transitions: published });
+    const after = await subscriptions();
+    expect(after).toMatchObject({ subscribers: 1, slowSubscribersDisconnected: 1, transitions: published });
+    // the stalled one's queue was full when the event that did not fit came: all of it dropped, counted
+    expect(after.droppedEvents).toBe(QUEUE + 1);
     // the reading subscriber got every event, in order
     expect(received.map((id) => Number(id.split('|')[3]))).toEqual(Array.from({ length: published }, (_, i) => at0 + i * 60_000));
 

@@ -11,7 +11,7 @@ import { entry, transition } from '../graphql/status-harness.ts';
 
 describe('SubscriberQueue', () => {
   const queue = (capacity: number, log: string[] = []) =>
-    new SubscriberQueue<number>({ capacity, onOverflow: () => log.push('overflow'), onEnd: () => log.push('end') });
+    new SubscriberQueue<number>({ capacity, onOverflow: (dropped) => log.push(`overflow ${dropped}`), onEnd: () => log.push('end') });
 
   it('hands events over in order, to a waiting reader at once', async () => {
     const q = queue(3);
@@ -27,7 +27,7 @@ describe('SubscriberQueue', () => {
     const log: string[] = [];
     const q = queue(2, log);
     expect([q.push(1), q.push(2), q.push(3), q.push(4)]).toEqual([true, true, false, false]);
-    expect([q.overflowed, q.size, log]).toEqual([true, 0, ['end', 'overflow']]);
+    expect([q.overflowed, q.size, log]).toEqual([true, 0, ['end', 'overflow 3']]);
     await expect(q.next()).rejects.toMatchObject({ extensions: { code: 'UNAVAILABLE', reason: 'subscriber_too_slow' } });
   });
 
@@ -76,7 +76,7 @@ describe('TransitionHub: one view per transition, fanned out through bounded que
     const [x, y] = [(await a.next()).value, (await b.next()).value];
     expect(x).toBe(y);
     expect(x).toMatchObject({ service: 'checkout', environment: 'production', team: 'payments', severity: 'page', transition: { slo: 'checkout-availability', to: 'BREACHED', rule: 'page-1h-5m' } });
-    expect(h.stats()).toEqual({ subscribers: 2, transitions: 1, delivered: 2, slowSubscribersDisconnected: 0 });
+    expect(h.stats()).toEqual({ subscribers: 2, transitions: 1, delivered: 2, slowSubscribersDisconnected: 0, droppedEvents: 0 });
   });
 
   it('an overflowing subscriber is cut off alone; the others keep everything', async () => {
@@ -90,7 +90,7 @@ describe('TransitionHub: one view per transition, fanned out through bounded que
       got.push((await reader.next()).value!.transition.id);
     }
     expect(got).toHaveLength(10);
-    expect([slow.overflowed, closed, h.stats().subscribers, h.stats().slowSubscribersDisconnected]).toEqual([true, 1, 1, 1]);
+    expect([slow.overflowed, closed, h.stats().subscribers, h.stats().slowSubscribersDisconnected, h.stats().droppedEvents]).toEqual([true, 1, 1, 1, 4]);
   });
 
   it('listens to the stream only while someone subscribes', async () => {
