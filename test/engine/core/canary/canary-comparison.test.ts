@@ -10,7 +10,7 @@ import { compareProportions, wilsonInterval } from '../../../../engine/core/cana
 import { expectRelClose } from './relative-close.ts';
 
 /*
- * Reference values: SciPy 1.17.1 and statsmodels 0.14, computed once in a throwaway
+ * Reference values: SciPy 1.17.1 and statsmodels 0.15.0, computed once in a throwaway
  * virtualenv and copied next to the inputs below. With
  *     b(i) = 40 + (i·37 mod 101) · 0.5     (baseline latency, ms)
  *     c(i) = 55 + (i·53 mod 103) · 0.5     (canary latency, ms)

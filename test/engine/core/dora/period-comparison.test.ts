@@ -9,7 +9,7 @@ import { expectRelClose } from '../canary/relative-close.ts';
 import { DAY, deploy, HOUR, T0 } from './delivery-fixtures.ts';
 
 /*
- * Reference values: SciPy 1.17.1 / statsmodels 0.14, computed once in a throwaway
+ * Reference values: SciPy 1.17.1 / statsmodels 0.15.0, computed once in a throwaway
  * virtualenv: stats.binomtest(60, 90, 0.5).pvalue (60 deployments against 30 in equal
  * periods), stats.fisher_exact([[3, 57], [9, 21]]).pvalue (3 of 60 failed against 9 of 30),
  * confint_proportions_2indep(3, 60, 9, 30, method='newcomb', compare='diff'),
