@@ -23,6 +23,8 @@ export interface ColumnCodec {
   readonly nativeType: string;
   /** What a Native column holds for a NULL of a Nullable column. */
   readonly nullValue: unknown;
+  /** True when a Native column is just the values one after the other, each as `write` writes it. */
+  readonly scalar: boolean;
   /** One value, as RowBinary writes it. */
   write(sink: ByteSink, value: unknown): void;
   /** Values `at(0)…at(count-1)` as a Native column. */
@@ -133,6 +135,7 @@ function scalar(nativeType: string, nullValue: unknown, write: (sink: ByteSink, 
   return {
     nativeType,
     nullValue,
+    scalar: true,
     write,
     writeColumn(sink, count, at) {
       for (let i = 0; i < count; i++) write(sink, at(i));
@@ -242,6 +245,7 @@ function nullable(innerType: string): ColumnCodec | undefined {
   return {
     nativeType: `Nullable(${inner.nativeType})`,
     nullValue: null,
+    scalar: false,
     write(s, v) {
       if (v === null) s.u8(1);
       else {
@@ -271,6 +275,7 @@ function array(itemType: string): ColumnCodec | undefined {
   return {
     nativeType: `Array(${item.nativeType})`,
     nullValue: [],
+    scalar: false,
     write(s, v) {
       const items = itemsOf(v);
       s.varint(items.length);
@@ -303,6 +308,7 @@ function map(keyType: string, valueType: string): ColumnCodec | undefined {
   return {
     nativeType: `Map(${key.nativeType}, ${value.nativeType})`,
     nullValue: {},
+    scalar: false,
     write(s, v) {
       const entries = entriesOf(v);
       s.varint(entries.length);
@@ -412,9 +418,10 @@ export function codedColumns(columns: readonly { name: string; type: string }[])
 
 /**
  * The columns a batch of rows fills: those present in the first row, in table order (the
- * others take their defaults, as omitted JSON fields do). Undefined when the rows do not
- * all fill the same columns, or the first row has a field the table lacks (JSONEachRow would
- * say so): the rows of one insert come from one mapping function and share their fields.
+ * others take their defaults, as omitted JSON fields do). Undefined when a row fills a column
+ * the first one does not, or the first row has a field the table lacks (JSONEachRow would
+ * say so): the rows of one insert come from one mapping function and share their fields. A
+ * row missing a filled column fails its encoding (no codec writes `undefined`).
  */
 export function filledColumns(rows: readonly Record<string, unknown>[], columns: readonly CodedColumn[]): CodedColumn[] | undefined {
   const first = rows[0];
@@ -424,9 +431,8 @@ export function filledColumns(rows: readonly Record<string, unknown>[], columns:
   let fields = 0;
   for (const key in first) if (first[key] !== undefined) fields++;
   if (fields !== present.length) return undefined;
-  for (const row of rows) {
-    for (const name of absent) if (row[name] !== undefined) return undefined;
-    for (const column of present) if (row[column.name] === undefined) return undefined;
+  if (absent.length > 0) {
+    for (const row of rows) for (const name of absent) if (row[name] !== undefined) return undefined;
   }
   return present;
 }

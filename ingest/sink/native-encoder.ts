@@ -40,7 +40,8 @@ export class NativeEncoder {
       for (const { name, codec } of present) {
         sink.string(name);
         sink.string(codec.nativeType);
-        codec.writeColumn(sink, rows.length, (i) => rows[i]![name]);
+        if (codec.scalar) for (const row of rows) codec.write(sink, row[name]);
+        else codec.writeColumn(sink, rows.length, (i) => rows[i]![name]);
       }
     } catch (err) {
       if (err === NOT_ENCODABLE) return undefined;
