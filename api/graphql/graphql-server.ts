@@ -25,6 +25,7 @@ import { statusSubscriptions } from '../subscriptions/status-subscriptions.ts';
 import { wsSubscriberConnection } from '../subscriptions/subscriber-connection.ts';
 import { TransitionHub } from '../subscriptions/transition-hub.ts';
 import { resolveSpanEstimate, type SpanEstimateArgs } from './span-estimate-resolver.ts';
+import { clickHouseHistory, historyResolvers } from './history-resolvers.ts';
 import { canaryResolvers } from './canary-resolver.ts';
 import { deliveryMetricsResolvers } from './delivery-metrics-resolvers.ts';
 import type { ReleaseDeps } from './release-deps.ts';
@@ -100,6 +101,8 @@ export function createGraphQLSchema(deps: ApiDeps): GraphQLSchema {
         health: () => resolveHealth(deps.health),
         ...sloResolvers(deps.slo, statusDeps.directory),
         spanEstimate: (_: unknown, args: SpanEstimateArgs) => resolveSpanEstimate(deps.slo.clickhouse, args),
+        // backtest, tuneAlerts, sloTargets, sloReport over stored history (docs/history.md)
+        ...historyResolvers(clickHouseHistory(deps.slo.clickhouse)),
         ...access.Query,
         ...audit.Query,
         gate: (_: unknown, args: GateArgs, context: unknown) => gate(args, principalOf(context)),
