@@ -27,6 +27,10 @@ const TASKS: Record<string, { doc: string; load: () => Promise<Task> }> = {
   token: { doc: 'create | list | revoke API tokens (hashed in ClickHouse; the secret is printed once)', load: async () => (await import('./token-command.ts')).runTokenCommand },
   audit: { doc: 'verify: check the audit log hash chains and name the first broken link', load: async () => (await import('./audit-command.ts')).runAuditCommand },
   gate: { doc: 'ask the API for a release verdict: exit 0 PASS/WARN, 1 FAIL, 2 INCONCLUSIVE, 3 error', load: async () => (await import('./gate-command.ts')).runGateCommand },
+  backtest: { doc: 'replay stored history with alert rules: alerts, budget, precision and recall against incidents (docs/history.md)', load: async () => (await import('./backtest-command.ts')).runBacktestCommand },
+  tune: { doc: 'sweep burn-rate thresholds and windows on history: Pareto front and a recommended rule set', load: async () => (await import('./tune-command.ts')).runTuneCommand },
+  targets: { doc: 'attainment per past window, a recommended target, and the budget exhaustion forecast', load: async () => (await import('./targets-command.ts')).runTargetsCommand },
+  report: { doc: 'SLO review report of a team or SLOs over a month, Markdown or JSON', load: async () => (await import('./report-command.ts')).runReportCommand },
   benchmarks: { doc: 'DORA four keys, clusters and percentiles per team, as CSV, JSON or a table', load: async () => (await import('./benchmarks-command.ts')).runBenchmarksCommand },
 };
 

@@ -186,7 +186,7 @@ export class SloHistoryService {
     const slo: Slo = { ...req.slo, alertRules: rules };
     const warmupMs = req.warmupMs ?? DEFAULT_WARMUP_MS;
     const fetchFromMs = Math.floor((req.fromMs - warmupMs - historyHorizonMs(slo)) / HOUR_MS) * HOUR_MS;
-    progress?.({ phase: 'load', done: 0, total: 1, detail: `${slo.name}: reading ${formatDurationMs(Math.ceil((req.toMs - fetchFromMs) / HOUR_MS) * HOUR_MS, { weeks: false })} of minutes` });
+    progress?.({ phase: 'load', done: 0, total: 1, detail: `${slo.name}: reading ${((req.toMs - fetchFromMs) / 86_400_000).toFixed(1)} days of minutes (the range, its warm-up and the windows before it)` });
     const t0 = performance.now();
     const loaded = await loadSloHistory(this.store, slo, { fetchFromMs, reportFromMs: req.fromMs, toMs: req.toMs, source: req.source });
     const [incidents, maintenance] = await Promise.all([this.store.incidents(slo.service, slo.environment, req.fromMs, req.toMs), this.maintenance(slo.service, slo.environment, req.fromMs, req.toMs)]);
