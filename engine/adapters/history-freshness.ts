@@ -45,8 +45,22 @@ export function seriesFreshness(slo: Slo, series: MinuteSeries): ReplayFreshness
     return a >= b ? 0 : prefix[b]! - prefix[a]!;
   };
 
+  const dayMinutes = DAY_MS / MINUTE_MS;
+  const sampleMinutes = EXPECTED_RATE_SAMPLE_MS / MINUTE_MS;
   const expectedAt = (atMs: number): number | undefined => {
     if (history === undefined || atMs - history < EXPECTED_RATE_MIN_HISTORY_MS) return undefined;
+    // the usual case: a whole-minute boundary, every sample inside the series and after the history start —
+    // the loop below with its index arithmetic done once (same sums, same division)
+    const b = (atMs - start) / MINUTE_MS;
+    const oldest = b - EXPECTED_RATE_DAYS * dayMinutes - sampleMinutes;
+    if (Number.isInteger(b) && oldest >= 0 && b <= n && atMs - EXPECTED_RATE_DAYS * DAY_MS - EXPECTED_RATE_SAMPLE_MS >= history) {
+      let sum = 0;
+      for (let day = 1; day <= EXPECTED_RATE_DAYS; day++) {
+        const to = b - day * dayMinutes;
+        sum += prefix[to]! - prefix[to - sampleMinutes]!;
+      }
+      return sum / (EXPECTED_RATE_DAYS * sampleMinutes);
+    }
     let events = 0;
     let minutes = 0;
     for (let day = 1; day <= EXPECTED_RATE_DAYS; day++) {
