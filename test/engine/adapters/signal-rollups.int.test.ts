@@ -10,6 +10,7 @@ import { IngestMetrics } from '../../../ingest/pipeline/ingest-metrics.ts';
 import { IngestPipeline } from '../../../ingest/pipeline/ingest-pipeline.ts';
 import { ClickHouseProgressStore } from '../../../ingest/pipeline/partition-progress.ts';
 import { buildRowSampler } from '../../../ingest/sampling/row-sampler.ts';
+import { IngestSegment } from '../../../ingest/pipeline/ingest-segment.ts';
 import { ClickHouseRowWriter } from '../../../ingest/sink/clickhouse-row-writer.ts';
 import { loadMigrations, migrate } from '../../../platform/clickhouse/migrations.ts';
 import { connectClickHouse } from '../../../platform/clickhouse/clickhouse-connection.ts';
@@ -122,6 +123,23 @@ describe('signal rollups', () => {
         expect(loaded.basis.map((b) => b.source)).toEqual(['signals']);
       }
     }
+  });
+
+  it('writes a replayed segment once: its rows go under the segment\'s deduplication token, like sli_rollups', async () => {
+    const participant = new SignalRollupParticipant();
+    const segment = new IngestSegment({ source: 'sluice.spans.v1', partition: 7, signal: 'spans', generation: 1 });
+    const some = events(8).filter((e) => e.signal === 'spans').slice(0, 300);
+    some.forEach((e, i) => {
+      segment.cover(1_000 + i);
+      participant.observe(e, segment);
+    });
+    const [{ table, rows }] = participant.rowsOf(segment) as [{ table: string; rows: Record<string, unknown>[] }];
+    const writer = new ClickHouseRowWriter(client);
+    // the first attempt, and the replay after a crash that came before `done`: same rows, same token
+    await writer.insert(table, rows, segment.token(table));
+    await writer.insert(table, rows, segment.token(table));
+    const [row] = await (await client.query({ query: "SELECT sum(count) AS n FROM signal_rollups WHERE source_partition = 7 AND source = 'sluice.spans.v1'", format: 'JSONEachRow' })).json<{ n: string }>();
+    expect(Number(row!.n)).toBe(300);
   });
 
   it('backfills from raw rows weighted by 1/p when the migration runs, and says the counts are estimates', async () => {
