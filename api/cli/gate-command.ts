@@ -24,7 +24,7 @@ const FLAGS: FlagSpec[] = [
   SERVICE,
   ENV,
   VERSION,
-  { name: 'baseline-version', doc: 'version to compare with (default: the one running now)' },
+  { name: 'baseline-version', doc: 'version to compare with (canary analysis; default: none, or the one serving now where the policy requires a baseline)' },
   { name: 'json', boolean: true, doc: 'print the decision as JSON instead of a table' },
   ...API_CLIENT_FLAGS,
 ];

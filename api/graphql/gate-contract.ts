@@ -15,7 +15,7 @@ export const GateVerdictSchema = z.enum(GATE_VERDICTS);
 export type GateVerdict = z.infer<typeof GateVerdictSchema>;
 
 export const GateCheckSchema = z.object({
-  /** e.g. `slo:checkout-availability`, `burn-rate:page`, `canary:error-ratio`, `blackout`. */
+  /** `budget:<slo>`, `alerts:<slo>`, `journey:<slo>`, `freshness:<slo>`, `canary:error-ratio:slo:<slo>`, `canary:latency`, `canary`, `bake:<env>`, `slos` (docs/gates.md). */
   name: z.string(),
   status: GateVerdictSchema,
   /** Whether this check may block under the policy; an advisory check's FAIL or INCONCLUSIVE makes the gate WARN at most. */

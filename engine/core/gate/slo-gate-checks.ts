@@ -45,7 +45,7 @@ export function sloFreshness(slo: GateSloState, decidedAtMs: number): SloFreshne
   const watermark = slo.watermarkMs ?? null;
   const lagMs = slo.vouchedMs === undefined ? null : Math.max(0, decidedAtMs - slo.vouchedMs);
   const stale = (reason: string): SloFreshnessAtDecision => ({ fresh: false, watermark, lagMs, reason });
-  if (slo.evaluation === undefined) return stale(`not evaluated yet (${slo.reason})`);
+  if (slo.evaluation === undefined) return stale(slo.reason.startsWith('not evaluated yet') ? slo.reason : `not evaluated yet (${slo.reason})`);
   if (slo.vouchedMs === undefined) return stale(slo.overlay.reason ?? 'no event-time progress of its sources yet');
   if (lagMs! > slo.maxStalenessMs) {
     return stale(`the event time its sources vouch for is ${Math.round(lagMs! / 1000)} s behind the wall clock at the decision, more than its maxStaleness ${formatDurationMs(slo.maxStalenessMs)}`);
@@ -164,12 +164,20 @@ function ruleBurns(slo: GateSloState, rule: GateAlertRule): { long: number | und
   return { long: rates.find((w) => w.durationMs === rule.longWindowMs)?.burnRate, short: rates.find((w) => w.durationMs === rule.shortWindowMs)?.burnRate };
 }
 
+/** What attributing an alert found: whether the version is clean, why, and the comparison that decided (its own burn against a rule). */
+interface AlertAttribution {
+  clean: boolean;
+  text: string;
+  /** The rule and window of the deciding comparison, and the version's own burn rate there (null: no events of it). */
+  decided?: { rule: GateAlertRule; windowMs: number; ownBurn: number | null } | undefined;
+}
+
 /** Attribution of an alert to the version over each of its rules' windows. */
-function attributeAlert(ctx: SloCheckContext, alert: ActiveAlert): { clean: boolean; text: string } {
+function attributeAlert(ctx: SloCheckContext, alert: ActiveAlert): AlertAttribution {
   const e = ctx.slo.evaluation!;
   if (alert.rules === undefined || alert.rules.length === 0) return { clean: false, text: `the SLO's rules are unknown here, so the alert counts against every version` };
   // the version is clean of the alert only when it is below every rule's threshold; the first rule it is not clean of explains
-  let first: { clean: boolean; text: string } | undefined;
+  let first: AlertAttribution | undefined;
   for (const rule of alert.rules) {
     const windowMs = Math.max(rule.longWindowMs, ctx.rules.attributionWindowMs);
     const shares = sharesOf(ctx.versionCounts, versionWindow(ctx.slo.name, e.atMs, windowMs));
@@ -181,8 +189,9 @@ function attributeAlert(ctx: SloCheckContext, alert: ActiveAlert): { clean: bool
       describe: (s) => `${burn(rate(s))} burn`,
       worse: (x, y) => rate(y) - rate(x),
     });
-    if (!a.clean) return { clean: false, text: a.text };
-    first ??= a;
+    const result = { clean: a.clean, text: a.text, decided: { rule, windowMs, ownBurn: shareBurnRate(a.own, ctx.slo.target) } };
+    if (!a.clean) return result;
+    first ??= result;
   }
   return first!;
 }
@@ -196,11 +205,17 @@ export function alertsCheck(ctx: SloCheckContext): GateCheckResult {
   if (e === undefined) {
     return check(ctx, 'alerts', { name, status: 'INCONCLUSIVE', observed: null, threshold: null, comparator: null, unit: 'burnRate', window: noWindow, explanation: `no evaluation of ${slo.name} yet: ${slo.reason}` });
   }
-  const figures = (rule: GateAlertRule | undefined) => {
+  // observed / threshold: the version's own burn against the rule when an alert was attributed, else the service's over the rule's long window
+  const figures = (rule: GateAlertRule | undefined, attributed?: AlertAttribution['decided']) => {
+    if (attributed !== undefined) {
+      const { windowMs } = attributed;
+      return { observed: attributed.ownBurn, threshold: attributed.rule.burnRate, comparator: '<' as const, window: { length: formatDurationMs(windowMs), from: e.atMs - windowMs, to: e.atMs } };
+    }
     if (rule === undefined) return { observed: null, threshold: null, comparator: null, window: noWindow };
     return { observed: ruleBurns(slo, rule).long ?? null, threshold: rule.burnRate, comparator: '<' as const, window: { length: formatDurationMs(rule.longWindowMs), from: e.atMs - rule.longWindowMs, to: e.atMs } };
   };
   const passed: string[] = [];
+  let cleared: AlertAttribution['decided'];
   for (const alert of activeAlerts(slo)) {
     const rule = alert.rules?.[0];
     const what = alert.firing.length > 0
@@ -209,14 +224,14 @@ export function alertsCheck(ctx: SloCheckContext): GateCheckResult {
     const attribution = attributeAlert(ctx, alert);
     if (attribution.clean) {
       passed.push(`${what} for ${slo.name}, but not because of this version: ${attribution.text}`);
+      cleared ??= attribution.decided;
       continue;
     }
     const status: GateStatus = rules.alerts[alert.severity];
-    return check(ctx, 'alerts', { name, status, unit: 'burnRate', ...figures(rule), explanation: `${what}: ${attribution.text}` });
+    return check(ctx, 'alerts', { name, status, unit: 'burnRate', ...figures(rule, attribution.decided), explanation: `${what}: ${attribution.text}` });
   }
   if (passed.length > 0) {
-    const rule = activeAlerts(slo)[0]?.rules?.[0];
-    return check(ctx, 'alerts', { name, status: 'PASS', unit: 'burnRate', ...figures(rule), explanation: passed.join('; ') });
+    return check(ctx, 'alerts', { name, status: 'PASS', unit: 'burnRate', ...figures(undefined, cleared), explanation: passed.join('; ') });
   }
   // nothing active: report the rule closest to firing
   const closest = (slo.rules ?? [])

@@ -216,6 +216,17 @@ describe('evaluateGate', () => {
     expect(outcome.checks.find((c) => c.name === 'budget:checkout-availability')!.window).toEqual({ length: '28d', from: AT - 28 * 86_400_000, to: AT });
   });
 
+  it('reports the version\'s own burn against the rule when it attributes an alert, the service\'s otherwise', () => {
+    const alerts = (input: GateInput) => evaluateGate(input).checks.find((c) => c.name === 'alerts:checkout-availability')!;
+    const guilty = alerts(gateInput({ slos: [paging()], versionCounts: [counts('checkout-availability', HOUR, { '1.4.2': [9_500, 10_000] })] }));
+    expect(guilty).toMatchObject({ status: 'FAIL', observed: expect.closeTo(50, 6), threshold: 14.4, comparator: '<', unit: 'burnRate', window: { length: '1h', from: AT - HOUR, to: AT } });
+    const clean = alerts(gateInput({ slos: [paging()], versionCounts: [counts('checkout-availability', HOUR, { '1.4.2': [49_990, 50_000], '1.5.0': [9_000, 10_000] })] }));
+    expect(clean).toMatchObject({ status: 'PASS', observed: expect.closeTo(0.2, 6), threshold: 14.4 });
+    const absent = alerts(gateInput({ slos: [paging()], versionCounts: [counts('checkout-availability', HOUR, {})] }));
+    expect(absent).toMatchObject({ status: 'FAIL', observed: null, threshold: 14.4 });
+    expect(alerts(gateInput())).toMatchObject({ status: 'PASS', unit: 'burnRate', threshold: expect.any(Number), observed: expect.any(Number) });
+  });
+
   it('writes one sentence that names the deciding check', () => {
     const outcome = evaluateGate(gateInput({ slos: [sloState({ budget: { exhausted: true, consumedEvents: 1_200, remainingRatio: -0.2 } })] }));
     expect(outcome.summary).toBe('checkout 1.4.2 → production FAILS: budget:checkout-availability: error budget exhausted: 1,200 bad events of 1,000 allowed for the 28d window');
