@@ -108,7 +108,11 @@ function signalScope(slo: Slo, d: SignalDerivation, fromMs: number, toMs: number
   };
 }
 
-/** Per minute of `[fromMs, toMs)`: the SLO's good / total / uncertain events from signal rollups (columns MINUTE_COLUMNS). */
+/**
+ * Per minute of `[fromMs, toMs)`: the SLO's good / total / uncertain events from signal
+ * rollups (columns MINUTE_COLUMNS). Aggregated in the table's order, on one thread: reads of
+ * many SLOs run side by side, and one thread each costs less CPU than splitting one read.
+ */
 export function signalMinutesQuery(slo: Slo, d: SignalDerivation, fromMs: number, toMs: number): SqlQuery {
   const scope = signalScope(slo, d, fromMs, toMs);
   return {
@@ -117,7 +121,7 @@ export function signalMinutesQuery(slo: Slo, d: SignalDerivation, fromMs: number
           FROM ${SIGNAL_ROLLUP_TABLE}
           WHERE ${scope.where}
           GROUP BY minute
-          SETTINGS optimize_aggregation_in_order = 1`,
+          SETTINGS optimize_aggregation_in_order = 1, max_threads = 1`,
     params: scope.params,
   };
 }
@@ -131,7 +135,7 @@ export function sloMinutesQuery(slo: Slo, fromMs: number, toMs: number): SqlQuer
           WHERE slo = {slo:String} AND service = {service:String} AND environment = {environment:String}
             AND minute >= toDateTime({from_s:UInt32}, 'UTC') AND minute < toDateTime({to_s:UInt32}, 'UTC')
           GROUP BY minute
-          SETTINGS optimize_aggregation_in_order = 1`,
+          SETTINGS optimize_aggregation_in_order = 1, max_threads = 1`,
     params: { slo: slo.name, service: slo.service, environment: slo.environment, from_s: seconds(fromMs), to_s: seconds(toMs) },
   };
 }

@@ -22,19 +22,21 @@ export interface BoundaryRange {
 /** One window length at every boundary: `[atMs − windowMs, atMs)`. */
 export interface WindowSeries {
   windowMs: number;
+  /** Events (empty when only burn rates were asked for). */
   total: Float64Array;
-  /** total − good. */
+  /** total − good (empty when only burn rates were asked for). */
   bad: Float64Array;
   /** burnRateOf({good, total}, target): (bad / total) / (1 − target), 0 without events. */
   burn: Float64Array;
 }
 
 /** Good/total, bad and burn rate over `[atMs − windowMs, atMs)` at every boundary of `range` (burn rates left 0 with `burn: false`). */
-export function windowSeries(series: MinuteSeries, windowMs: number, target: number, range: BoundaryRange, opts: { burn?: boolean } = {}): WindowSeries {
+export function windowSeries(series: MinuteSeries, windowMs: number, target: number, range: BoundaryRange, opts: { burn?: boolean; counts?: boolean } = {}): WindowSeries {
   const { good: pg, total: pt } = series.prefixes();
   const n = series.length;
-  const total = new Float64Array(range.count);
-  const bad = new Float64Array(range.count);
+  const keepCounts = opts.counts !== false;
+  const total = new Float64Array(keepCounts ? range.count : 0);
+  const bad = new Float64Array(keepCounts ? range.count : 0);
   const burn = new Float64Array(opts.burn === false ? 0 : range.count);
   // `[atMs − W, atMs)` holds the minutes [⌈(atMs − W − start)/1 min⌉, (atMs − start)/1 min): b − ⌊W / 1 min⌋ … b
   const width = Math.floor(windowMs / MINUTE_MS);
@@ -47,8 +49,10 @@ export function windowSeries(series: MinuteSeries, windowMs: number, target: num
     const a = aRaw < 0 ? 0 : aRaw > n ? n : aRaw;
     const t = pt[b]! - pt[a]!;
     const g = pg[b]! - pg[a]!;
-    total[k] = t;
-    bad[k] = t - g;
+    if (keepCounts) {
+      total[k] = t;
+      bad[k] = t - g;
+    }
     // no bad event: burnRateOf gives 0 (and the array already holds it)
     if (t !== g && burn.length > 0) {
       counts.total = t;
@@ -99,23 +103,32 @@ export class WindowCache {
 
   get(windowMs: number): WindowSeries {
     let w = this.byLength.get(windowMs);
-    if (w === undefined || w.burn.length < w.total.length) this.byLength.set(windowMs, (w = windowSeries(this.series, windowMs, this.target, this.range)));
+    if (w === undefined || w.burn.length < this.range.count || w.total.length < this.range.count) this.byLength.set(windowMs, (w = windowSeries(this.series, windowMs, this.target, this.range)));
+    return w;
+  }
+
+  /** Burn rates only (a rule's short window): no event counts kept; a cached full series serves as well. */
+  burns(windowMs: number): WindowSeries {
+    let w = this.byLength.get(windowMs);
+    if (w === undefined || w.burn.length < this.range.count) this.byLength.set(windowMs, (w = windowSeries(this.series, windowMs, this.target, this.range, w === undefined ? { counts: false } : {})));
     return w;
   }
 
   /** Totals only (no burn rates), e.g. of the compliance window; a cached full series serves as well. */
   counts(windowMs: number): WindowSeries {
     let w = this.byLength.get(windowMs);
-    if (w === undefined) this.byLength.set(windowMs, (w = windowSeries(this.series, windowMs, this.target, this.range, { burn: false })));
+    if (w === undefined || w.total.length < this.range.count) this.byLength.set(windowMs, (w = windowSeries(this.series, windowMs, this.target, this.range, w === undefined ? { burn: false } : {})));
     return w;
   }
 }
 
 /** Each rule's firing and burn rates over `range`. */
 export function ruleSeries(rules: readonly AlertRule[], minBadEvents: number, windows: WindowCache): RuleSeries[] {
+  // long windows first: a length that is long for one rule and short for another is computed once, in full
+  for (const rule of rules) windows.get(rule.longWindowMs);
   return rules.map((rule) => {
     const long = windows.get(rule.longWindowMs);
-    const short = windows.get(rule.shortWindowMs);
+    const short = windows.burns(rule.shortWindowMs);
     return { rule, firing: firingOf(long, short, rule.burnRateThreshold, minBadEvents), longBurn: long.burn, shortBurn: short.burn };
   });
 }

@@ -114,7 +114,7 @@ export function sweepThresholds(input: SweepInput): SweepResult {
 
   const seriesOf = (rule: AlertRule): RuleSeries => {
     const long = windows.get(rule.longWindowMs);
-    const short = windows.get(rule.shortWindowMs);
+    const short = windows.burns(rule.shortWindowMs);
     return { rule, firing: firingOf(long, short, rule.burnRateThreshold, slo.minBadEvents), longBurn: long.burn, shortBurn: short.burn };
   };
   const scoreOf = (rules: readonly RuleSeries[]): AlertScore =>
