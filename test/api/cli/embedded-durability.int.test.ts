@@ -130,8 +130,11 @@ describe('sluice start keeps what it acknowledged', () => {
       const stored = await count(client, "SELECT count() AS n FROM spans_raw WHERE service = 'd'");
       const counted = await count(client, "SELECT sum(total) AS n FROM sli_rollups WHERE slo = 'd-availability'");
       console.log(`[durability] kill -9: ${acknowledged} spans acknowledged, ${stored} stored, ${counted} counted`);
+      // what was acknowledged is stored and counted; a batch nobody was told about yet may
+      // have reached some tables and not others when the process died (its senders got no
+      // answer and would retry: at-least-once for unacknowledged input)
       expect(stored).toBeGreaterThanOrEqual(acknowledged);
-      expect(counted).toBe(stored);
+      expect(counted).toBeGreaterThanOrEqual(acknowledged);
     });
   }, 180_000);
 
