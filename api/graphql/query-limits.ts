@@ -53,7 +53,34 @@ export const FIELD_COSTS: Readonly<Record<string, number>> = {
   'Query.tokens': 5,
   'Query.auditLog': 10,
   'Query.verifyAuditChain': 200,
+  // status and analytics: ClickHouse reads over a range
+  'Query.sloStatuses': 2,
+  'Query.sliSeries': 25,
+  'Query.breachHistory': 10,
+  'Query.releaseSlis': 25,
+  'Query.buildMetrics': 5,
+  // release gate
+  'Query.gateDecision': 5,
+  'Query.gateDecisions': 10,
+  'Query.gatePolicies': 2,
+  // history: replays of up to 400 days of minutes
+  'Query.backtest': 200,
+  'Query.tuneAlerts': 300,
+  'Query.sloTargets': 100,
+  'Query.sloReport': 100,
+  // releases
+  'Query.doraMetrics': 50,
+  'Query.benchmarks': 100,
+  'Query.canaryComparison': 50,
+  'Query.rollbackRequests': 10,
+  'Mutation.reportDeployStarted': 10,
+  'Mutation.reportDeployFinished': 10,
+  'Mutation.reportBuildMetrics': 10,
   'Subscription.sloTransitions': 10,
+  'Subscription.breaches': 10,
+  'Subscription.sloStateChanges': 10,
+  'Subscription.gateDecisions': 10,
+  'Subscription.rollbackRequests': 10,
 };
 
 export interface QueryMeasure {
