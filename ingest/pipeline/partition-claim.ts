@@ -60,6 +60,9 @@ export async function claimPartitions(requests: readonly ClaimRequest[], opts: C
       reset = `positions up to ${through} were durable but the partition now ends at ${req.logEndOffset}: the topic was recreated or truncated; ingesting it from the start`;
       through = -1;
     }
+    // a segment in flight that this owner has not seen finish is carried by its claim: if it
+    // dies before settling it, the next owner still finds it (instead of this claim hiding it)
+    const inherited = reset ? undefined : inFlight(before);
     return {
       before,
       ...(reset ? { reset } : {}),
@@ -70,8 +73,8 @@ export async function claimPartitions(requests: readonly ClaimRequest[], opts: C
         generation: (before?.generation ?? 0) + 1,
         seq: 0,
         state: 'claim',
-        lo: -1,
-        hi: -1,
+        lo: inherited?.lo ?? -1,
+        hi: inherited?.hi ?? -1,
         through,
         maxEventTimeMs: before?.maxEventTimeMs ?? -1,
         writer: opts.writer,
@@ -88,9 +91,22 @@ export async function claimPartitions(requests: readonly ClaimRequest[], opts: C
 }
 
 /**
+ * The segment a progress row leaves in flight: a `pending` row's own, or the one a `claim`
+ * inherited (its owner claimed while an older owner's segment was pending, and wrote
+ * nothing after: it may have died waiting for it).
+ */
+function inFlight(row: ProgressRow | undefined): { lo: number; hi: number } | undefined {
+  if (row?.state === 'pending' || (row?.state === 'claim' && row.lo >= 0)) return { lo: row.lo, hi: row.hi };
+  return undefined;
+}
+
+/**
  * Looks at what older generations wrote up to (and just after) this claim: the last
  * segment of theirs decides — done (resume after it), aborted (resume after its `through`),
- * pending (wait for it; replay it exactly if it never finishes).
+ * pending, or a claim that inherited one (wait for it; replay it exactly if it never
+ * finishes). A segment finished by its own owner after a newer claim was written sorts
+ * before that claim: then the wait runs out and the replay, with the same bounds and
+ * tokens, writes nothing twice.
  */
 async function settleOlderOwner(
   claim: ProgressRow,
@@ -103,7 +119,7 @@ async function settleOlderOwner(
   for (;;) {
     const after = await opts.store.rowsAfter(claim.source, claim.partition, last ? progressVersion(last) : -1);
     for (const row of after) if (row.generation < claim.generation) last = row;
-    const pending = last?.state === 'pending' ? last : undefined;
+    const pending = inFlight(last) ? last : undefined;
     if (!pending) {
       return { through: last?.through ?? claim.through, maxEventTimeMs: Math.max(last?.maxEventTimeMs ?? -1, claim.maxEventTimeMs) };
     }

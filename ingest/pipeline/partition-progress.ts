@@ -49,7 +49,10 @@ export interface ProgressRow {
   /** Order of rows within a generation. */
   seq: number;
   state: ProgressState;
-  /** The segment of a `pending` / `done` row (inclusive positions); -1 otherwise. */
+  /**
+   * The segment of a `pending` / `done` row (inclusive positions); for a `claim`, the older
+   * owner's segment it found pending (to be waited for or replayed), else -1.
+   */
   lo: number;
   hi: number;
   /** Every position at or below this is durable. -1 before any. */
