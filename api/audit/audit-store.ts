@@ -13,10 +13,11 @@ export interface AuditPosition {
  */
 export interface AuditStore {
   /**
-   * Stores one entry. Idempotent for the same entry (a retried append does not store it
-   * twice); a failure leaves it unknown whether the entry landed.
+   * Stores consecutive entries of one chain in one write. Idempotent for the same entries
+   * (a retried write does not store them twice); a failure leaves it unknown whether they
+   * landed.
    */
-  append(entry: AuditEntry): Promise<void>;
+  append(entries: readonly AuditEntry[]): Promise<void>;
   /** Up to `limit` entries, newest first (time, chain, seq descending), strictly after `after`. */
   page(opts: { limit: number; after?: AuditPosition | undefined }): Promise<AuditEntry[]>;
   /** Every entry ordered by chain, then seq — the order verification walks. */

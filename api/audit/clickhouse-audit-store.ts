@@ -74,13 +74,16 @@ export class ClickHouseAuditStore implements AuditStore {
     this.client = client;
   }
 
-  async append(entry: AuditEntry): Promise<void> {
+  async append(entries: readonly AuditEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const first = entries[0]!;
+    const last = entries[entries.length - 1]!;
     await this.client.insert({
       table: 'audit_log',
-      values: [auditRow(entry)],
+      values: entries.map(auditRow),
       format: 'JSONEachRow',
-      // a retried append of the same entry is dropped by the server (ClickHouse docs: "Deduplication")
-      clickhouse_settings: { insert_deduplication_token: `${entry.chain}:${entry.seq}:${entry.hash}` },
+      // a retried write of the same entries is dropped by the server (ClickHouse docs: "Deduplication")
+      clickhouse_settings: { insert_deduplication_token: `${first.chain}:${first.seq}-${last.seq}:${last.hash}` },
     });
   }
 

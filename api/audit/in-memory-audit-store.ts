@@ -5,9 +5,11 @@ import { compareNewestFirst, type AuditPosition, type AuditStore } from './audit
 export class InMemoryAuditStore implements AuditStore {
   readonly entries: AuditEntry[] = [];
 
-  async append(entry: AuditEntry): Promise<void> {
-    const same = this.entries.find((e) => e.chain === entry.chain && e.seq === entry.seq && e.hash === entry.hash);
-    if (!same) this.entries.push(structuredClone(entry));
+  async append(entries: readonly AuditEntry[]): Promise<void> {
+    for (const entry of entries) {
+      const same = this.entries.find((e) => e.chain === entry.chain && e.seq === entry.seq && e.hash === entry.hash);
+      if (!same) this.entries.push(structuredClone(entry));
+    }
   }
 
   async page(opts: { limit: number; after?: AuditPosition | undefined }): Promise<AuditEntry[]> {

@@ -8,6 +8,18 @@ import { InMemoryAuditStore } from '../../../api/audit/in-memory-audit-store.ts'
 const event = (i: number) => ({ actor: { id: 'open', name: 'anonymous', role: 'admin' }, operation: 'Mutation.revokeToken', input: { id: `t${i}` }, outcome: 'ok' as const, detail: 'ok' });
 
 describe('AuditLog', () => {
+  it('stores appends that arrive during a write together, in one write (group commit)', async () => {
+    const inner = new InMemoryAuditStore();
+    const writes: number[] = [];
+    const counting: AuditStore = { append: async (e) => { writes.push(e.length); await inner.append(e); }, page: (o) => inner.page(o), scan: () => inner.scan() };
+    const log = new AuditLog({ store: counting, writer: 'api@h:1:1', now: () => 1_000, retryDelayMs: 0 });
+    await Promise.all(Array.from({ length: 200 }, (_, i) => log.append(event(i))));
+    expect(writes[0]).toBe(1); // the first starts alone; the others queued behind it
+    expect(writes.reduce((a, b) => a + b, 0)).toBe(200);
+    expect(writes.length).toBeLessThanOrEqual(3);
+    expect(await verifyAuditEntries(inner.scan())).toMatchObject({ ok: true, chains: 1, entries: 200 });
+  });
+
   it('serialises concurrent appends into one totally ordered chain', async () => {
     const store = new InMemoryAuditStore();
     const log = new AuditLog({ store, writer: 'api@h:1:1', now: () => 1_000, retryDelayMs: 0 });
@@ -22,7 +34,7 @@ describe('AuditLog', () => {
     const inner = new InMemoryAuditStore();
     let failures = 0;
     const flaky: AuditStore = {
-      append: async (e: AuditEntry) => {
+      append: async (e: readonly AuditEntry[]) => {
         if (failures > 0) {
           failures--;
           // the insert may have landed before the error: store it, then fail
