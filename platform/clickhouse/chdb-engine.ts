@@ -88,8 +88,12 @@ const silentLogger: ChdbEngineLogger = { info() {}, warn() {}, error() {} };
 const CONNECTION_ARGS: readonly string[] = ['--session_timezone=UTC'];
 const PID_FILE = 'sluice.pid';
 
-/** The pid in `<dir>/sluice.pid` when that process is alive and is not this one. */
-function livePidHolding(dataDir: string): number | undefined {
+/**
+ * The pid in `<dir>/sluice.pid` when that process is alive and is not this one. With
+ * `sluiceOnly`, only when it is (on Linux, by its command line) a sluice process, so a pid
+ * reused after a crash cannot lock anyone out.
+ */
+function livePidHolding(dataDir: string, opts: { sluiceOnly?: boolean } = {}): number | undefined {
   let pid: number;
   try {
     pid = Number(readFileSync(path.join(dataDir, PID_FILE), 'utf8').trim());
@@ -99,10 +103,17 @@ function livePidHolding(dataDir: string): number | undefined {
   if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
   try {
     process.kill(pid, 0);
-    return pid;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM' ? pid : undefined;
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return undefined;
   }
+  if (opts.sluiceOnly && process.platform === 'linux') {
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('sluice')) return undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  return pid;
 }
 
 /**
@@ -153,6 +164,9 @@ export class ChdbEngine {
     }
     const engine = new ChdbEngine(chdb, dataDir, options.logger ?? silentLogger);
     const startedAtMs = Date.now();
+    // a live sluice holding the directory: say so without making libchdb try (it prints its
+    // own lock error on stderr before failing)
+    if (livePidHolding(dataDir, { sluiceOnly: true }) !== undefined) throw engine.openError(new Error('the directory is locked by another process'));
     try {
       engine.anchor = new chdb.Session(dataDir, { connectionArgs: CONNECTION_ARGS });
     } catch (err) {
