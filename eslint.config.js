@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 /** Modules the pure engine core must not import: I/O, clocks, transports, logging. */
 const IO_MODULES = [
   'node:*', 'fs', 'fs/*', 'path', 'net', 'http', 'https', 'child_process', 'os', 'crypto', 'stream', 'worker_threads',
-  'kafkajs', '@clickhouse/*', 'chdb-wasm', 'pino', '@apollo/*', 'graphql', 'graphql-ws', 'ws', 'yaml',
+  'kafkajs', '@clickhouse/*', 'chdb', 'chdb/*', 'pino', '@apollo/*', 'graphql', 'graphql-ws', 'ws', 'yaml',
   '**/platform/*', '**/platform/**', '**/ingest/**', '**/api/**', '**/adapters/**',
 ];
 
