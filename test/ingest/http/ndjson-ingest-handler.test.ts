@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { gzipSync } from 'node:zlib';
+import { gzipSync, zstdCompressSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DecodedItem } from '../../../ingest/decode/decoder.ts';
 import { createNdjsonIngestHandler } from '../../../ingest/http/ndjson-ingest-handler.ts';
@@ -70,7 +70,7 @@ describe('POST /ingest/<signal> (NDJSON)', () => {
   });
 
   it('takes a gzip or zstd body', async () => {
-    for (const [encoding, body] of [['gzip', gzipSync(JSON.stringify(spanJson(1)))]] as const) {
+    for (const [encoding, body] of [['gzip', gzipSync(JSON.stringify(spanJson(1)))], ['zstd', zstdCompressSync(Buffer.from(JSON.stringify(spanJson(1))))]] as const) {
       const res = await post(body, { 'Content-Encoding': encoding });
       expect(await res.json()).toMatchObject({ accepted: 1 });
     }

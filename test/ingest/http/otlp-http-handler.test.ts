@@ -22,7 +22,8 @@ const MAX_BODY_BYTES = 64 * 1024;
 /** A node:http server on 127.0.0.1:0 whose only handler is the OTLP one (404 otherwise). */
 async function startServer(protobuf: OtlpProtobufCodec | undefined) {
   const submitted: DecodedItem[][] = [];
-  const handler = createOtlpHttpHandler({ submit: async (items) => void submitted.push(items), maxBodyBytes: MAX_BODY_BYTES, protobuf });
+  const rejected: string[] = [];
+  const handler = createOtlpHttpHandler({ submit: async (items) => void submitted.push(items), maxBodyBytes: MAX_BODY_BYTES, protobuf, onRejectedRequest: (reason) => void rejected.push(reason) });
   const server: Server = createServer((req, res) => {
     void handler(req, res).then((handled) => {
       if (!handled) res.writeHead(404).end();
@@ -30,7 +31,7 @@ async function startServer(protobuf: OtlpProtobufCodec | undefined) {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { server, url, submitted };
+  return { server, url, submitted, rejected };
 }
 
 function exportWith<T>(exporter: { export(items: T[], done: (r: ExportResult) => void): void }, items: T[]): Promise<ExportResult> {
@@ -169,10 +170,15 @@ describe('OTLP/HTTP handler responses (OTLP/HTTP spec)', () => {
     ['a corrupt gzip body', '/v1/traces', Buffer.from('not gzip at all'), { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' }, 400],
     ['a body over maxBodyBytes', '/v1/traces', 'x'.repeat(MAX_BODY_BYTES + 1), { 'Content-Type': 'application/json' }, 413],
     ['a gzip body over maxBodyBytes once inflated', '/v1/traces', gzipSync(' '.repeat(MAX_BODY_BYTES * 4)), { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' }, 413],
-  ])('answers %s with a google.rpc.Status', async (_name, path, body, headers, status) => {
+  ])('answers %s with a google.rpc.Status, and counts the rejected request', async (_name, path, body, headers, status) => {
+    const before = ctx.rejected.length;
     const res = await post(path, body, headers);
     expect(res.status).toBe(status);
     expect(await res.json()).toEqual({ code: expect.any(Number), message: expect.any(String) });
+    // every whole-request rejection reaches onRejectedRequest (health.rejectedRequests) with its reason
+    expect(ctx.rejected.slice(before)).toEqual([
+      { 400: expect.stringMatching(/^(invalid_json|not_an_object|corrupt_body|invalid_otlp)$/), 413: 'payload_too_large', 415: expect.stringMatching(/^(unsupported_media_type|unsupported_encoding)$/) }[status],
+    ]);
   });
 
   it('takes a zstd-compressed body (the Collector\'s OTLP/HTTP exporter sends zstd)', async () => {
