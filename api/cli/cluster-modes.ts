@@ -166,7 +166,7 @@ export async function runClusterApi(config: SluiceConfig, logger: Logger): Promi
       throw err;
     });
   // gate policies (SLUICE_POLICY_DIR): an invalid file stops start-up here, naming its path and field
-  const policies = await openGatePolicies({ dir: config.policyDir, clickhouse, logger })
+  const policies = await openGatePolicies({ dir: config.policyDir, clickhouse, logger, audit: access.audit })
     .catch(async (err: unknown) => {
       await clickhouse.close();
       throw err;

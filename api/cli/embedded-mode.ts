@@ -78,7 +78,7 @@ export async function runEmbedded(config: SluiceConfig, logger: Logger): Promise
       throw err;
     });
   // gate policies (SLUICE_POLICY_DIR): an invalid file stops start-up here, naming its path and field
-  const policies = await openGatePolicies({ dir: config.policyDir, clickhouse, logger })
+  const policies = await openGatePolicies({ dir: config.policyDir, clickhouse, logger, audit: access.audit })
     .catch(async (err: unknown) => {
       for (const stop of stops.reverse()) await stop();
       throw err;

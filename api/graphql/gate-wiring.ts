@@ -5,7 +5,8 @@ import { ClickHouseGateDecisionStore } from '../../engine/adapters/clickhouse-ga
 import { GatePolicyCatalog } from '../../engine/adapters/gate-policy-catalog.ts';
 import { ClickHouseGateReleaseReader } from '../../engine/adapters/gate-release-reader.ts';
 import { GateService } from '../../engine/adapters/gate-service.ts';
-import { ClickHousePolicyVersionStore, type PolicyVersionStore } from '../../engine/adapters/policy-version-store.ts';
+import { ClickHousePolicyVersionStore, type PolicyVersionRecord, type PolicyVersionStore } from '../../engine/adapters/policy-version-store.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
 import type { CanaryInputSource } from '../../engine/adapters/rollback-watcher.ts';
 import type { SloRuleSource } from '../../engine/adapters/slo-rule-source.ts';
 import type { SloStateReader } from '../../engine/adapters/slo-state-store.ts';
@@ -22,14 +23,33 @@ import { gateResolver, type GateRecordsDeps } from './gate-resolvers.ts';
  * catalog (embedded), or `slo_state` and `slo_definitions` (cluster API).
  */
 
-/** Loads SLUICE_POLICY_DIR (strict: an invalid file throws, naming path, document and field), records its versions, watches it. */
-export async function openGatePolicies(opts: { dir: string; clickhouse: ClickHouseClient; logger: Logger; watch?: boolean }): Promise<{ catalog: GatePolicyCatalog; store: PolicyVersionStore }> {
+/**
+ * Loads SLUICE_POLICY_DIR (strict: an invalid file throws, naming path, document and field),
+ * records its versions, watches it. A version never recorded before is a policy change: it
+ * gets an audit entry (`policy.version`, actor the operator who controls the directory)
+ * before it decides anything. Who may change policies is who may write the directory.
+ */
+export async function openGatePolicies(opts: { dir: string; clickhouse: ClickHouseClient; logger: Logger; audit?: AuditLog; watch?: boolean }): Promise<{ catalog: GatePolicyCatalog; store: PolicyVersionStore }> {
   const store = new ClickHousePolicyVersionStore(opts.clickhouse);
+  const loadedBy = `${hostname()}:${process.pid}`;
+  const audit = opts.audit;
   const catalog = await GatePolicyCatalog.open({
-    dir: opts.dir, logger: opts.logger.child({ component: 'gate-policies' }), store, loadedBy: `${hostname()}:${process.pid}`,
+    dir: opts.dir, logger: opts.logger.child({ component: 'gate-policies' }), store, loadedBy,
     ...(opts.watch !== undefined ? { watch: opts.watch } : {}),
+    ...(audit ? { onNewVersions: (records: readonly PolicyVersionRecord[], how: 'loaded' | 'reloaded') => auditPolicyVersions(audit, records, how, loadedBy) } : {}),
   });
   return { catalog, store };
+}
+
+/** One audit entry per new policy version: what it is, where it came from, who loaded it. */
+export async function auditPolicyVersions(audit: AuditLog, records: readonly PolicyVersionRecord[], how: 'loaded' | 'reloaded', loadedBy: string): Promise<void> {
+  await Promise.all(records.map((r) => audit.append({
+    actor: { id: `policy-dir:${r.directory}`, name: loadedBy, role: 'operator' },
+    operation: 'policy.version',
+    input: { version: r.version, sha256: r.sha256, name: r.name, file: r.file, documentIndex: r.documentIndex, environments: r.environments, directory: r.directory },
+    outcome: 'ok',
+    detail: `new gate policy version ${r.version} (${r.name}, ${r.environments.join(', ')}) ${how} from ${r.file}`,
+  })));
 }
 
 export interface RunningGates {

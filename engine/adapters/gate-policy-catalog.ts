@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { errorMessage, SluiceError } from '../../platform/errors/sluice-error.ts';
 import { resolveGatePolicy, type GatePolicySet, type LoadedGatePolicy, type ResolvedGatePolicy } from '../core/gate/gate-policy-set.ts';
 import { describePolicyErrors, loadGatePolicyDirectory, watchGatePolicyDirectory } from './gate-policy-directory-loader.ts';
-import type { PolicyVersionStore } from './policy-version-store.ts';
+import type { PolicyVersionRecord, PolicyVersionStore } from './policy-version-store.ts';
 
 /**
  * The gate policies in force (SLUICE_POLICY_DIR): loaded at start — any invalid file stops
@@ -10,7 +10,13 @@ import type { PolicyVersionStore } from './policy-version-store.ts';
  * with errors is logged and the previous set kept (as for SLO files). Every version is
  * recorded (PolicyVersionStore) before it is used, so no decision names a version that
  * cannot be shown; a reload whose versions cannot be recorded is logged and not taken.
+ * A version never seen before is announced to `onNewVersions` (the audit log) before it is
+ * used; if that fails, the change is not taken either (start-up fails, a reload keeps the
+ * previous set): no policy decides without its audit entry.
  */
+/** Told of policy versions recorded for the first time, before they decide anything. */
+export type NewPolicyVersions = (records: readonly PolicyVersionRecord[], how: 'loaded' | 'reloaded') => Promise<void> | void;
+
 export class GatePolicyCatalog {
   private current: GatePolicySet;
   private readonly dir: string;
@@ -20,25 +26,29 @@ export class GatePolicyCatalog {
   private readonly now: () => number;
   private watch: { close(): void } | undefined;
   private readonly listeners = new Set<(set: GatePolicySet) => void>();
+  private readonly onNewVersions: NewPolicyVersions;
 
-  private constructor(o: { set: GatePolicySet; dir: string; logger: Logger; store: PolicyVersionStore; loadedBy: string; now: () => number }) {
+  private constructor(o: { set: GatePolicySet; dir: string; logger: Logger; store: PolicyVersionStore; loadedBy: string; now: () => number; onNewVersions: NewPolicyVersions }) {
     this.current = o.set;
     this.dir = o.dir;
     this.logger = o.logger;
     this.store = o.store;
     this.loadedBy = o.loadedBy;
     this.now = o.now;
+    this.onNewVersions = o.onNewVersions;
   }
 
   /** Loads and records the directory's policies, then watches it (unless `watch: false`). */
-  static async open(o: { dir: string; logger: Logger; store: PolicyVersionStore; loadedBy: string; now?: () => number; watch?: boolean }): Promise<GatePolicyCatalog> {
+  static async open(o: { dir: string; logger: Logger; store: PolicyVersionStore; loadedBy: string; now?: () => number; watch?: boolean; onNewVersions?: NewPolicyVersions }): Promise<GatePolicyCatalog> {
     const set = await loadGatePolicyDirectory(o.dir);
     if (set.errors.length > 0) {
       throw new SluiceError('GATE_POLICIES_INVALID', `invalid gate policies in ${o.dir} (SLUICE_POLICY_DIR):\n${describePolicyErrors(o.dir, set.errors)}`);
     }
     const now = o.now ?? Date.now;
-    await o.store.record(set.policies, { directory: o.dir, loadedAtMs: now(), loadedBy: o.loadedBy });
-    const catalog = new GatePolicyCatalog({ set, dir: o.dir, logger: o.logger, store: o.store, loadedBy: o.loadedBy, now });
+    const onNewVersions = o.onNewVersions ?? (() => undefined);
+    const added = await o.store.record(set.policies, { directory: o.dir, loadedAtMs: now(), loadedBy: o.loadedBy });
+    if (added.length > 0) await onNewVersions(added, 'loaded');
+    const catalog = new GatePolicyCatalog({ set, dir: o.dir, logger: o.logger, store: o.store, loadedBy: o.loadedBy, now, onNewVersions });
     catalog.logLoaded('gate policies loaded');
     if (o.watch !== false) {
       catalog.watch = watchGatePolicyDirectory(o.dir, (reloaded) => void catalog.take(reloaded), {
@@ -55,9 +65,10 @@ export class GatePolicyCatalog {
       return false;
     }
     try {
-      await this.store.record(reloaded.policies, { directory: this.dir, loadedAtMs: this.now(), loadedBy: this.loadedBy });
+      const added = await this.store.record(reloaded.policies, { directory: this.dir, loadedAtMs: this.now(), loadedBy: this.loadedBy });
+      if (added.length > 0) await this.onNewVersions(added, 'reloaded');
     } catch (err) {
-      this.logger.error({ dir: this.dir, err: errorMessage(err) }, 'gate policies changed but their versions could not be recorded; keeping the previous set');
+      this.logger.error({ dir: this.dir, err: errorMessage(err) }, 'gate policies changed but their versions could not be recorded or audited; keeping the previous set');
       return false;
     }
     this.current = reloaded;

@@ -32,7 +32,8 @@ export interface PolicyVersionRecord {
 
 export interface PolicyVersionStore {
   /** Records the versions not recorded yet. */
-  record(policies: readonly LoadedGatePolicy[], ctx: { directory: string; loadedAtMs: number; loadedBy: string }): Promise<void>;
+  /** Records the versions not recorded yet; resolves with those (empty when every version was known). */
+  record(policies: readonly LoadedGatePolicy[], ctx: { directory: string; loadedAtMs: number; loadedBy: string }): Promise<PolicyVersionRecord[]>;
   get(version: string): Promise<PolicyVersionRecord | undefined>;
 }
 
@@ -47,8 +48,15 @@ export function policyVersionRecord(p: LoadedGatePolicy, ctx: { directory: strin
 export class InMemoryPolicyVersionStore implements PolicyVersionStore {
   readonly records = new Map<string, PolicyVersionRecord>();
 
-  async record(policies: readonly LoadedGatePolicy[], ctx: { directory: string; loadedAtMs: number; loadedBy: string }): Promise<void> {
-    for (const p of policies) if (!this.records.has(p.version)) this.records.set(p.version, policyVersionRecord(p, ctx));
+  async record(policies: readonly LoadedGatePolicy[], ctx: { directory: string; loadedAtMs: number; loadedBy: string }): Promise<PolicyVersionRecord[]> {
+    const added: PolicyVersionRecord[] = [];
+    for (const p of policies) {
+      if (this.records.has(p.version)) continue;
+      const r = policyVersionRecord(p, ctx);
+      this.records.set(p.version, r);
+      added.push(r);
+    }
+    return added;
   }
 
   async get(version: string): Promise<PolicyVersionRecord | undefined> {
@@ -77,9 +85,9 @@ export class ClickHousePolicyVersionStore implements PolicyVersionStore {
     this.client = client;
   }
 
-  async record(policies: readonly LoadedGatePolicy[], ctx: { directory: string; loadedAtMs: number; loadedBy: string }): Promise<void> {
+  async record(policies: readonly LoadedGatePolicy[], ctx: { directory: string; loadedAtMs: number; loadedBy: string }): Promise<PolicyVersionRecord[]> {
     const candidates = policies.filter((p) => !this.known.has(p.version));
-    if (candidates.length === 0) return;
+    if (candidates.length === 0) return [];
     const existing = await this.read(candidates.map((p) => p.version));
     const missing = candidates.filter((p) => !existing.has(p.version)).map((p) => policyVersionRecord(p, ctx));
     if (missing.length > 0) {
@@ -93,6 +101,7 @@ export class ClickHousePolicyVersionStore implements PolicyVersionStore {
       });
     }
     for (const r of missing) this.known.set(r.version, r);
+    return missing;
   }
 
   async get(version: string): Promise<PolicyVersionRecord | undefined> {

@@ -120,4 +120,42 @@ describe('gate policy files', () => {
     expect(await catalog.take(await loadGatePolicyDirectory(dir))).toBe(false);
     expect(catalog.resolve('production').version).toBe(before);
   });
+
+  it('announces each version never recorded before — at start and on a change, not again for a known one — before it decides', async () => {
+    const dir = policyDir({ 'prod.yaml': doc('prod', '[production]', '  minBudgetRemaining: 0.2\n') });
+    const store = new InMemoryPolicyVersionStore();
+    const announced: Array<{ how: string; versions: string[] }> = [];
+    const onNewVersions = (records: readonly { version: string }[], how: string) => void announced.push({ how, versions: records.map((r) => r.version) });
+    const catalog = await GatePolicyCatalog.open({ dir, logger: silentLogger(), store, loadedBy: 'test', watch: false, onNewVersions });
+    const first = catalog.resolve('production').version;
+    expect(announced).toEqual([{ how: 'loaded', versions: expect.arrayContaining([first]) }]);
+    // the same files again (a touch, a comment): nothing new
+    expect(await catalog.take(await loadGatePolicyDirectory(dir))).toBe(true);
+    expect(announced).toHaveLength(1);
+    writeFileSync(join(dir, 'prod.yaml'), doc('prod', '[production]', '  minBudgetRemaining: 0.3\n'));
+    expect(await catalog.take(await loadGatePolicyDirectory(dir))).toBe(true);
+    const second = catalog.resolve('production').version;
+    expect(announced[1]).toEqual({ how: 'reloaded', versions: [second] });
+    // a process restarted on a store that knows both versions announces nothing
+    const again: unknown[] = [];
+    await GatePolicyCatalog.open({ dir, logger: silentLogger(), store, loadedBy: 'test', watch: false, onNewVersions: (r) => void again.push(r) });
+    expect(again).toEqual([]);
+  });
+
+  it('does not take a change it could not announce (audit log down): the previous version keeps deciding', async () => {
+    const dir = policyDir({ 'prod.yaml': doc('prod', '[production]') });
+    let failing = false;
+    const catalog = await GatePolicyCatalog.open({
+      dir, logger: silentLogger(), store: new InMemoryPolicyVersionStore(), loadedBy: 'test', watch: false,
+      onNewVersions: () => { if (failing) throw new Error('audit store unavailable'); },
+    });
+    const before = catalog.resolve('production').version;
+    failing = true;
+    writeFileSync(join(dir, 'prod.yaml'), doc('prod', '[production]', '  inconclusive: pass\n'));
+    expect(await catalog.take(await loadGatePolicyDirectory(dir))).toBe(false);
+    expect(catalog.resolve('production').version).toBe(before);
+    // and a start-up whose versions cannot be announced fails
+    await expect(GatePolicyCatalog.open({ dir, logger: silentLogger(), store: new InMemoryPolicyVersionStore(), loadedBy: 'test', watch: false, onNewVersions: () => { throw new Error('audit store unavailable'); } }))
+      .rejects.toThrow('audit store unavailable');
+  });
 });
