@@ -3,7 +3,10 @@
 FROM node:24-bookworm-slim
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+# npm install, not npm ci: chdb's optional platform libraries that the registry used to
+# lock the tree did not serve are missing from package-lock.json, and npm ci refuses that
+# (see .ci/run); npm install keeps every locked version and integrity hash.
+RUN npm install --omit=dev --no-audit --no-fund
 COPY . .
 ENTRYPOINT ["node", "bin/sluice.ts"]
 CMD ["help"]
