@@ -252,7 +252,11 @@ export class KafkaIngestWorker {
       const partition = Number(key.slice(key.lastIndexOf('#') + 1));
       return { source: topic, partition, signal: this.opts.decoders.get(topic)!.signal, logEndOffset: ends.get(key) };
     });
-    const claims = await this.opts.pipeline.claim(requests, { onRetry: () => this.heartbeat?.().catch(() => undefined) });
+    // heartbeat while retrying or waiting for an older owner's segment: a claim that waits
+    // longer than the session timeout without one would be thrown out of the group, and the
+    // rebalance that follows would start the wait again
+    const keepAlive = () => void this.heartbeat?.().catch(() => undefined);
+    const claims = await this.opts.pipeline.claim(requests, { onRetry: keepAlive, onWaiting: keepAlive });
     for (const claim of claims) {
       const key = partitionKey(claim.source, claim.partition);
       this.lag.set(key, { position: claim.through + 1, highWatermark: ends.get(key) ?? claim.through + 1, lastTimestampMs: undefined, lastActivityAtMs: undefined });

@@ -88,6 +88,8 @@ export interface FlushHooks {
   onRecovered?: () => Promise<void> | void;
   /** Partitions this worker has lost without noticing (a newer owner claimed them): stop reading them. */
   onFenced?: (keys: string[]) => void;
+  /** Called while a claim waits for an older owner's segment (e.g. to heartbeat the consumer group). */
+  onWaiting?: () => void;
 }
 
 interface PartitionState extends PartitionClaim {
@@ -184,7 +186,7 @@ export class IngestPipeline {
   async claim(requests: readonly (ClaimRequest & { signal: Signal })[], hooks: FlushHooks = {}): Promise<PartitionClaim[]> {
     if (requests.length === 0) return [];
     const claims = await this.withRetry(
-      () => claimPartitions(requests, { store: this.opts.progress, writer: this.opts.writerId, waitMs: this.opts.claimWaitMs ?? 30_000, sleep: this.opts.sleep }),
+      () => claimPartitions(requests, { store: this.opts.progress, writer: this.opts.writerId, waitMs: this.opts.claimWaitMs ?? 30_000, sleep: this.opts.sleep, onWaiting: hooks.onWaiting }),
       hooks,
     );
     for (const [i, claim] of claims.entries()) {

@@ -39,6 +39,10 @@ export interface ClaimOptions {
   /** Between reads while waiting, ms. */
   pollMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** Wall clock, epoch ms (default Date.now); compared with the in-flight segment's start. */
+  now?: () => number;
+  /** Called on every poll while waiting for an older owner's segment (the Kafka worker heartbeats its group). */
+  onWaiting?: (() => void) | undefined;
 }
 
 export interface ClaimRequest {
@@ -77,6 +81,7 @@ export async function claimPartitions(requests: readonly ClaimRequest[], opts: C
         hi: inherited?.hi ?? -1,
         through,
         maxEventTimeMs: before?.maxEventTimeMs ?? -1,
+        inFlightSinceMs: inherited?.sinceMs ?? -1,
         writer: opts.writer,
       },
     };
@@ -95,8 +100,8 @@ export async function claimPartitions(requests: readonly ClaimRequest[], opts: C
  * inherited (its owner claimed while an older owner's segment was pending, and wrote
  * nothing after: it may have died waiting for it).
  */
-function inFlight(row: ProgressRow | undefined): { lo: number; hi: number } | undefined {
-  if (row?.state === 'pending' || (row?.state === 'claim' && row.lo >= 0)) return { lo: row.lo, hi: row.hi };
+function inFlight(row: ProgressRow | undefined): { lo: number; hi: number; sinceMs: number } | undefined {
+  if (row?.state === 'pending' || (row?.state === 'claim' && row.lo >= 0)) return { lo: row.lo, hi: row.hi, sinceMs: row.inFlightSinceMs ?? -1 };
   return undefined;
 }
 
@@ -114,7 +119,8 @@ async function settleOlderOwner(
   opts: ClaimOptions,
 ): Promise<Pick<PartitionClaim, 'through' | 'maxEventTimeMs' | 'replay'>> {
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const deadline = Date.now() + opts.waitMs;
+  const now = opts.now ?? Date.now;
+  const claimedAtMs = now();
   let last = before;
   for (;;) {
     const after = await opts.store.rowsAfter(claim.source, claim.partition, last ? progressVersion(last) : -1);
@@ -123,10 +129,18 @@ async function settleOlderOwner(
     if (!pending) {
       return { through: last?.through ?? claim.through, maxEventTimeMs: Math.max(last?.maxEventTimeMs ?? -1, claim.maxEventTimeMs) };
     }
-    if (Date.now() >= deadline) {
+    // wait until the segment is waitMs old — not waitMs from this claim: owners changing
+    // every few seconds would otherwise each wait the whole time again and the partition
+    // would never move. A segment older than any flush takes was left by a dead owner (or
+    // a fenced one, whose late rows carry the replay's tokens and land once). Unknown age
+    // (rows from before 0026): the whole waitMs from this claim.
+    const sinceMs = inFlight(pending)!.sinceMs;
+    const deadline = Math.min(claimedAtMs + opts.waitMs, sinceMs >= 0 ? sinceMs + opts.waitMs : Infinity);
+    if (now() >= deadline) {
       // the older owner died with this segment in flight: replay it with the same bounds
       return { through: pending.through, maxEventTimeMs: Math.max(pending.maxEventTimeMs, claim.maxEventTimeMs), replay: { lo: pending.lo, hi: pending.hi } };
     }
+    opts.onWaiting?.();
     await sleep(opts.pollMs ?? 100);
   }
 }

@@ -13,10 +13,12 @@ import { partitionKey } from './source-position.ts';
  * Protocol of one partition:
  *  1. **claim** (new owner, on assignment): read the latest row; write `claim` with
  *     generation + 1; then read what older generations wrote around it. A `pending` segment
- *     of an older owner without its `done` / `aborted` was in flight: wait for it; if it
- *     never finishes (that owner died mid-flush), replay exactly its range (lo..hi) first —
- *     same rows, same insert tokens, so whatever of it landed is dropped by ClickHouse as a
- *     duplicate.
+ *     of an older owner without its `done` / `aborted` was in flight: wait for it — until
+ *     the segment is claimWaitMs old (its `in_flight_since_ms`, carried on by claims that
+ *     inherit it), heartbeating the consumer group meanwhile, so owners changing every few
+ *     seconds do not each wait the whole time again; if it never finishes (that owner died
+ *     mid-flush), replay exactly its range (lo..hi) first — same rows, same insert tokens, so
+ *     whatever of it landed is dropped by ClickHouse as a duplicate.
  *  2. **pending** (every flush): written before the segment's rows. Then the writer reads
  *     the latest rows of its partitions: a newer generation means it has lost the partition
  *     (a rebalance it has not noticed yet) — it is *fenced*, writes `aborted` and nothing
@@ -61,6 +63,12 @@ export interface ProgressRow {
   maxEventTimeMs: number;
   /** Who wrote the row (process id + member), for operators. */
   writer: string;
+  /**
+   * When the segment this row leaves in flight began, epoch ms (the writer's clock): a
+   * `pending` row's own write time (set by the store when absent), or what a `claim` that
+   * inherited the segment carries on. -1 / absent: unknown (rows from before 0026).
+   */
+  inFlightSinceMs?: number;
 }
 
 /** Port over the progress log; ClickHouse in production, in memory in unit tests. */
@@ -105,7 +113,7 @@ export class ClickHouseProgressStore implements ProgressStore {
 
   private async select(where: string, params: Record<string, unknown>): Promise<ProgressRow[]> {
     const rs = await this.client.query({
-      query: `SELECT source, partition, signal, generation, seq, state, lo, hi, through, max_event_time_ms, writer
+      query: `SELECT source, partition, signal, generation, seq, state, lo, hi, through, max_event_time_ms, in_flight_since_ms, writer
               FROM ingest_progress ${where}`,
       query_params: params,
       format: 'JSONEachRow',
@@ -122,13 +130,15 @@ export class ClickHouseProgressStore implements ProgressStore {
       hi: Number(r.hi),
       through: Number(r.through),
       maxEventTimeMs: Number(r.max_event_time_ms),
+      inFlightSinceMs: Number(r.in_flight_since_ms),
       writer: String(r.writer),
     }));
   }
 
   async write(rows: readonly ProgressRow[]): Promise<void> {
     if (rows.length === 0) return;
-    const writtenAt = toDateTime64(Date.now());
+    const nowMs = Date.now();
+    const writtenAt = toDateTime64(nowMs);
     await this.client.insert({
       table: 'ingest_progress',
       format: 'JSONEachRow',
@@ -144,6 +154,7 @@ export class ClickHouseProgressStore implements ProgressStore {
         hi: r.hi,
         through: r.through,
         max_event_time_ms: r.maxEventTimeMs,
+        in_flight_since_ms: inFlightSince(r, nowMs),
         writer: r.writer,
         written_at: writtenAt,
       })),
@@ -173,7 +184,17 @@ export class InMemoryProgressStore implements ProgressStore {
       .map((r) => ({ ...r }));
   }
 
+  /** Wall clock of `write`, epoch ms (what stamps `pending` rows' inFlightSinceMs). */
+  now: () => number = Date.now;
+
   async write(rows: readonly ProgressRow[]): Promise<void> {
-    for (const row of rows) this.history.push({ ...row });
+    const nowMs = this.now();
+    for (const row of rows) this.history.push({ ...row, inFlightSinceMs: inFlightSince(row, nowMs) });
   }
+}
+
+/** A row's `in_flight_since_ms` as stored: a pending row's own write time unless it carries one. */
+function inFlightSince(row: ProgressRow, nowMs: number): number {
+  const given = row.inFlightSinceMs ?? -1;
+  return row.state === 'pending' && given < 0 ? nowMs : given;
 }
