@@ -12,7 +12,8 @@ import { countRows, createTopics, kafkaIt, migratedDatabase, services, testKafka
  * item 5): three `sluice ingest` processes share one 300k-event stream while they are
  * started, stopped (SIGTERM) and killed (SIGKILL) at random moments from a seeded schedule;
  * afterwards the rollup totals and the distinct raw rows equal exactly what was produced,
- * for every seed. Before the progress log, a flush in flight on a partition's old owner
+ * for every seed. Every seed kills a worker at least once (the first action once rows are
+ * landing), so a fast drain cannot leave a seed without a crash. Before the progress log, a flush in flight on a partition's old owner
  * could land after its new owner had read what was durable (200 rows for 100 messages).
  *
  * SLUICE_CHAOS_SEEDS (default 5) and SLUICE_CHAOS_EVENTS (default 300000) size it.
@@ -104,9 +105,14 @@ describe('three ingest workers started, stopped and killed at random', () => {
       start();
       for (let step = 0; step < 400; step++) {
         await new Promise((r) => setTimeout(r, 500 + rand() * 2_500));
-        if ((await durable()) >= EVENTS) break;
+        const stored = await durable();
+        if (stored >= EVENTS) break;
         const roll = rand();
-        if (running.length < MAX_WORKERS && (roll < 0.45 || running.length === 0)) {
+        if (!actions.includes('kill -9') && (stored > 0 || step >= 3) && running.length > 0) {
+          // every seed kills a worker at least once, mid-stream as soon as rows are landing
+          await stop(running[Math.floor(rand() * running.length)]!, 'SIGKILL');
+          actions.push('kill -9');
+        } else if (running.length < MAX_WORKERS && (roll < 0.45 || running.length === 0)) {
           start();
           actions.push('start');
         } else if (running.length > 0 && roll < 0.7) {
@@ -131,6 +137,7 @@ describe('three ingest workers started, stopped and killed at random', () => {
       const [rollup] = await totals.json<{ good: string; total: string }>();
       const kills = actions.filter((a) => a === 'kill -9').length;
       console.log(`[chaos] seed ${seed}: ${actions.length} actions (${actions.filter((a) => a === 'start').length} starts, ${actions.filter((a) => a === 'stop').length} stops, ${kills} kill -9)`);
+      expect(kills).toBeGreaterThanOrEqual(1);
       expect({ good: Number(rollup!.good), total: Number(rollup!.total) }).toEqual({ good, total: EVENTS });
       expect(await durable()).toBe(EVENTS);
       expect(await countRows(client, "SELECT uniqExact(attributes['seq']) FROM spans_raw WHERE source = {t:String}", { t: topic })).toBe(EVENTS);
