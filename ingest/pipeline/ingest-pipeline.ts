@@ -227,6 +227,7 @@ export class IngestPipeline {
       return;
     }
     let segment = this.open.get(key);
+    if (segment?.replayIncomplete && segment.sealAt !== undefined && position.offset > segment.sealAt) segment.closeAtSeal();
     if (!segment || segment.sealed) {
       segment = this.startSegment(new IngestSegment({ source: position.source, partition: position.partition, signal: state.signal, generation: state.generation, sealAt: state.sealAt }));
       state.sealAt = undefined;
@@ -499,12 +500,14 @@ export class IngestPipeline {
 
   private async flushOpen(hooks: FlushHooks): Promise<FlushedPositions> {
     // one segment per source per flush, and none of a source already being written: a
-    // second one (after a sealed replay segment, or while the first is in flight) waits
+    // second one (after a sealed replay segment, or while the first is in flight) waits; a
+    // replayed segment waits until it reaches its end (its bounds, hence its insert tokens,
+    // must be the dead owner's: written early, what of the original landed would count twice)
     const taken: IngestSegment[] = [];
     const seen = new Set<string>();
     const rest: IngestSegment[] = [];
     for (const s of this.segments) {
-      if (seen.has(s.key) || this.writing.has(s.key)) rest.push(s);
+      if (seen.has(s.key) || this.writing.has(s.key) || s.replayIncomplete) rest.push(s);
       else {
         seen.add(s.key);
         taken.push(s);

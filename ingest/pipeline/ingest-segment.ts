@@ -59,6 +59,24 @@ export class IngestSegment {
     return this.sealAt !== undefined && this.hi >= this.sealAt;
   }
 
+  /**
+   * True while a replayed segment has not reached its end: it must not be written yet, or
+   * it would be written with other bounds — other insert tokens — than the dead owner's
+   * segment it replays, and whatever of that one landed would count twice.
+   */
+  get replayIncomplete(): boolean {
+    return this.sealAt !== undefined && !(this.hi >= this.sealAt);
+  }
+
+  /**
+   * Ends a replayed segment at its bound when the next position is past it (the log has no
+   * message at the bound any more: the positions in between do not exist), so its bounds
+   * are still exactly the replayed segment's.
+   */
+  closeAtSeal(): void {
+    if (this.sealAt !== undefined && !Number.isNaN(this.lo)) this.hi = Math.max(this.hi, this.sealAt);
+  }
+
   /** Takes one position (in order). */
   cover(position: number): void {
     if (Number.isNaN(this.lo)) this.lo = position;

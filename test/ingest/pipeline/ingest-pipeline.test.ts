@@ -121,6 +121,59 @@ describe('IngestPipeline', () => {
     expect(inner.rows('dead_letters')).toHaveLength(1);
   });
 
+  it('writes a replayed segment only once it reaches its end, whatever flushes come before (else its tokens differ and what landed counts twice)', async () => {
+    const inner = new InMemoryRowWriter();
+    const progress = new InMemoryProgressStore();
+    let die = false;
+    const dying: RowWriter = {
+      insert: async (table, rows, token) => {
+        if (die && table === 'dead_letters') return new Promise<void>(() => undefined); // killed after its raw rows landed
+        await inner.insert(table, rows, token);
+      },
+    };
+    const bad = () => decoder.decode(Buffer.from('{bad'));
+    const first = pipeline({ writer: dying, progress, batchMaxRows: 100 }).p;
+    await claimT0(first);
+    addSpans(first, 0, 5);
+    first.add({ source: 't', partition: 0, offset: 5 }, bad());
+    die = true;
+    void first.flush();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(offsets(inner)).toEqual([0, 1, 2, 3, 4]);
+
+    // the new owner's messages arrive in pieces, and its batch timer fires in between
+    const { p: second } = pipeline({ writer: inner, progress, batchMaxRows: 2 });
+    const [claim] = await claimT0(second);
+    expect(claim!.replay).toEqual({ lo: 0, hi: 5 });
+    addSpans(second, 0, 3);
+    expect(second.isFull()).toBe(true);
+    await second.flush(); // 0–2 of the replay: not written yet (bounds 0–2 would get a token of their own)
+    expect(offsets(inner)).toEqual([0, 1, 2, 3, 4]);
+    addSpans(second, 3, 5);
+    second.add({ source: 't', partition: 0, offset: 5 }, bad());
+    await second.flush(); // 0–5: the dead owner's bounds and tokens, so its landed rows are not written again
+    addSpans(second, 6, 8);
+    await second.flush();
+    expect(offsets(inner)).toEqual([0, 1, 2, 3, 4, 6, 7]);
+    expect(inner.rows('dead_letters')).toHaveLength(1);
+  });
+
+  it('ends a replayed segment at its bound when the log skips past it (positions that no longer exist)', async () => {
+    const inner = new InMemoryRowWriter();
+    const progress = new InMemoryProgressStore();
+    await progress.write([{ source: 't', partition: 0, signal: 'spans', generation: 1, seq: 1, state: 'pending', lo: 0, hi: 5, through: -1, maxEventTimeMs: -1, writer: 'dead' }]);
+    const { p } = pipeline({ writer: inner, progress, batchMaxRows: 100 });
+    const [claim] = await claimT0(p);
+    expect(claim!.replay).toEqual({ lo: 0, hi: 5 });
+    addSpans(p, 0, 4);
+    addSpans(p, 7, 9); // offsets 4–6 are gone (compaction, a transaction marker at 5)
+    await p.flush();
+    await p.flush();
+    expect(offsets(inner)).toEqual([0, 1, 2, 3, 7, 8]);
+    // the replay was written with the dead owner's bounds, then 7–8 as a segment of its own
+    expect(progress.history.filter((r) => r.generation === 2 && r.state === 'pending').map((r) => [r.lo, r.hi])).toEqual([[0, 5], [7, 8]]);
+  });
+
   it('an owner that lost its partition without noticing is fenced: it writes nothing and is told', async () => {
     const writer = new InMemoryRowWriter();
     const progress = new InMemoryProgressStore();
