@@ -200,7 +200,7 @@ async function run(bodies: Buffer[], concurrency: number): Promise<RunResult> {
   }));
   const acceptSeconds = (performance.now() - startedAt) / 1000;
   const generator = process.cpuUsage(generatorCpu);
-  await Promise.race([polling, new Promise((r) => setTimeout(r, 120_000))]);
+  await Promise.race([polling, new Promise((r) => setTimeout(r, 120_000).unref())]);
   const after = processTimes(pid);
   agent.destroy();
   await stopServer(server);

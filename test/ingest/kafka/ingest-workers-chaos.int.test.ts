@@ -92,7 +92,7 @@ describe('three ingest workers started, stopped and killed at random', () => {
           children.delete(child);
           const i = running.indexOf(child);
           if (i >= 0) running.splice(i, 1);
-          if (code !== 0 && signal !== 'SIGKILL' && signal !== 'SIGTERM') console.error(`[chaos] worker exited ${code}: ${stderr}`);
+          if (code !== 0 && signal !== 'SIGKILL' && signal !== 'SIGTERM') console.error(`[chaos] worker exited with code ${code}, signal ${signal}: ${stderr}`);
         });
         children.add(child);
         running.push(child);
