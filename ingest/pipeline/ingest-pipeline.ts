@@ -377,11 +377,15 @@ export class IngestPipeline {
     return this.opts.batchMaxRows;
   }
 
-  /** Rows of one source waiting to be written (not those in flight). */
+  /**
+   * Rows of one source waiting to be written (not those in flight). A replayed segment that
+   * has not reached its end does not count: no flush can take it before more of its
+   * messages are read, so its reader must not wait for one.
+   */
   pendingRowsOf(source: string, partition: number): number {
     const key = partitionKey(source, partition);
     let rows = 0;
-    for (const s of this.segments) if (s.key === key) rows += s.rowCount;
+    for (const s of this.segments) if (s.key === key && !s.replayIncomplete) rows += s.rowCount;
     return rows;
   }
 
@@ -429,7 +433,7 @@ export class IngestPipeline {
    */
   flushConcurrently(hooks: FlushHooks = {}): Promise<FlushedPositions> | undefined {
     if (this.exclusive > 0 || this.running.size >= (this.opts.maxConcurrentFlushes ?? 4)) return undefined;
-    if (!this.segments.some((s) => !this.writing.has(s.key))) return undefined;
+    if (!this.segments.some((s) => !this.writing.has(s.key) && !s.replayIncomplete)) return undefined;
     return this.track(this.flushOpen(hooks));
   }
 

@@ -149,6 +149,9 @@ describe('IngestPipeline', () => {
     expect(second.isFull()).toBe(true);
     await second.flush(); // 0–2 of the replay: not written yet (bounds 0–2 would get a token of their own)
     expect(offsets(inner)).toEqual([0, 1, 2, 3, 4]);
+    // and nothing makes its reader wait for a flush that cannot take it (it would never read the rest)
+    expect(second.pendingRowsOf('t', 0)).toBe(0);
+    expect(second.flushConcurrently()).toBeUndefined();
     addSpans(second, 3, 5);
     second.add({ source: 't', partition: 0, offset: 5 }, bad());
     await second.flush(); // 0–5: the dead owner's bounds and tokens, so its landed rows are not written again
