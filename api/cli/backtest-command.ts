@@ -1,10 +1,10 @@
-import { durationOf, rulesFromText, sloFromText } from '../../engine/adapters/history-inputs.ts';
+import { durationOf, rulesFromText } from '../../engine/adapters/history-inputs.ts';
 import type { BacktestAnswer, RuleSetChoice } from '../../engine/adapters/slo-history-service.ts';
 import { formatDurationMs } from '../../engine/core/time/duration.ts';
 import { backtestView } from '../graphql/history-views.ts';
 import type { CliIo } from './cli-io.ts';
-import { flagsHelp, parseCommandFlags, requiredFlag, stringFlag, UsageError, type FlagSpec } from './command-options.ts';
-import { failure, iso, JSON_FLAG, minutes, openHistory, pct, readTextFile, SOURCE_FLAG, sourceFlag, stderrProgress, storageHelp, table, timeFlag, type HistorySession } from './history-cli.ts';
+import { stringFlag, UsageError, type FlagSpec } from './command-options.ts';
+import { iso, JSON_FLAG, minutes, pct, readTextFile, SOURCE_FLAG, sourceFlag, stderrProgress, table, timeFlag, historyHelp, runHistoryCommand, sloFileFlag } from './history-cli.ts';
 
 const SLO: FlagSpec = { name: 'slo', doc: 'SLO file (YAML or JSON, one sluice/v1 SLO document) — also one not loaded yet' };
 const FLAGS: FlagSpec[] = [
@@ -20,22 +20,16 @@ const FLAGS: FlagSpec[] = [
 ];
 
 export function backtestHelp(): string {
-  return [
+  return historyHelp(
     'usage: sluice backtest --slo <file> --from <time> [--to <time>] [--rules <file> | --defaults] [--source auto|signals|slo-rollups] [--json]',
-    '',
-    'Replays the stored minutes of an SLO through the engine core (the live judge\'s loop, with event time):',
-    'every alert its rules would have fired (severity, start, end, peak burn rate), the breach transitions,',
-    "the budget over time, and how the alerts matched the service's incidents: precision, recall, detection",
-    'delay per incident, noise and missed incidents. Progress on stderr. docs/history.md',
-    'Exit codes: 0 done, 1 storage or other error, 2 bad arguments or input.',
-    '',
-    'options:',
-    flagsHelp(FLAGS),
-    '',
-    'storage options (as for `sluice start`; flag, environment variable):',
-    storageHelp(),
-    '',
-  ].join('\n');
+    [
+      'Replays the stored minutes of an SLO through the engine core (the live judge\'s loop, with event time):',
+      'every alert its rules would have fired (severity, start, end, peak burn rate), the breach transitions,',
+      "the budget over time, and how the alerts matched the service's incidents: precision, recall, detection",
+      'delay per incident, noise and missed incidents. Progress on stderr. docs/history.md',
+    ],
+    FLAGS,
+  );
 }
 
 /** The answer as tables: alerts, incidents, scores, budget, and what the data rests on. */
@@ -75,35 +69,25 @@ export function renderBacktest(a: BacktestAnswer): string {
 
 /** `sluice backtest`. Returns the exit code. */
 export async function runBacktestCommand(argv: string[], env: Readonly<Record<string, string | undefined>>, io: CliIo): Promise<number> {
-  if (argv.includes('--help')) {
-    io.out(backtestHelp());
-    return 0;
-  }
-  let session: HistorySession | undefined;
-  try {
-    const flags = parseCommandFlags(argv, FLAGS, env, { passthrough: true });
-    if (flags.positional.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(flags.positional[0])}`);
-    const sloFile = requiredFlag(flags, SLO);
-    const slo = sloFromText(await readTextFile(sloFile, '--slo'), sloFile).slo;
-    const rulesFile = stringFlag(flags, 'rules');
-    if (rulesFile !== undefined && flags.values.defaults === true) throw new UsageError('give --rules or --defaults, not both');
-    const rules: RuleSetChoice = rulesFile !== undefined ? { kind: 'candidates', rules: rulesFromText(await readTextFile(rulesFile, '--rules'), rulesFile) } : flags.values.defaults === true ? { kind: 'defaults' } : { kind: 'slo' };
-    const budgetStep = stringFlag(flags, 'budget-step');
-    const early = stringFlag(flags, 'early-tolerance');
-    const request = {
-      slo, rules, fromMs: timeFlag(flags, 'from'), toMs: timeFlag(flags, 'to', Date.now()), source: sourceFlag(flags),
-      ...(budgetStep !== undefined ? { budgetStepMs: durationOf(budgetStep, '--budget-step') } : {}),
-      ...(early !== undefined ? { earlyToleranceMs: durationOf(early, '--early-tolerance') } : {}),
-    };
-    session = await openHistory(flags, env);
-    const progress = stderrProgress(io);
-    progress({ phase: 'storage', done: 0, total: 1, detail: session.where });
-    const answer = await session.service.backtest(request, progress);
-    io.out(flags.values.json === true ? `${JSON.stringify(backtestView(answer), null, 2)}\n` : renderBacktest(answer));
-    return 0;
-  } catch (err) {
-    return failure(io, 'backtest', err);
-  } finally {
-    await session?.close();
-  }
+  return runHistoryCommand({
+    name: 'backtest', argv, env, io, help: backtestHelp, flags: FLAGS,
+    run: async (flags, open) => {
+      const slo = await sloFileFlag(flags, SLO);
+      const rulesFile = stringFlag(flags, 'rules');
+      if (rulesFile !== undefined && flags.values.defaults === true) throw new UsageError('give --rules or --defaults, not both');
+      const rules: RuleSetChoice = rulesFile !== undefined ? { kind: 'candidates', rules: rulesFromText(await readTextFile(rulesFile, '--rules'), rulesFile) } : flags.values.defaults === true ? { kind: 'defaults' } : { kind: 'slo' };
+      const budgetStep = stringFlag(flags, 'budget-step');
+      const early = stringFlag(flags, 'early-tolerance');
+      const request = {
+        slo, rules, fromMs: timeFlag(flags, 'from'), toMs: timeFlag(flags, 'to', Date.now()), source: sourceFlag(flags),
+        ...(budgetStep !== undefined ? { budgetStepMs: durationOf(budgetStep, '--budget-step') } : {}),
+        ...(early !== undefined ? { earlyToleranceMs: durationOf(early, '--early-tolerance') } : {}),
+      };
+      const session = await open();
+      const progress = stderrProgress(io);
+      progress({ phase: 'storage', done: 0, total: 1, detail: session.where });
+      const answer = await session.service.backtest(request, progress);
+      return flags.values.json === true ? `${JSON.stringify(backtestView(answer), null, 2)}\n` : renderBacktest(answer);
+    },
+  });
 }

@@ -1,13 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { ClickHouseHistoryStore } from '../../engine/adapters/clickhouse-history-store.ts';
-import { timeOf } from '../../engine/adapters/history-inputs.ts';
+import { sloFromText, timeOf } from '../../engine/adapters/history-inputs.ts';
+import type { Slo } from '../../engine/core/slo/slo-definition.ts';
 import type { HistoryProgress } from '../../engine/adapters/slo-history-service.ts';
 import { SloHistoryService } from '../../engine/adapters/slo-history-service.ts';
 import { SOURCE_PREFERENCES, type SourcePreference } from '../../engine/adapters/slo-history-loader.ts';
 import { ConfigError, optionsHelp, parseConfig, type SluiceConfig } from '../../platform/config/sluice-config.ts';
 import { errorMessage, SluiceError } from '../../platform/errors/sluice-error.ts';
 import type { CliIo } from './cli-io.ts';
-import { stringFlag, UsageError, type FlagSpec, type ParsedFlags } from './command-options.ts';
+import { flagsHelp, parseCommandFlags, requiredFlag, stringFlag, UsageError, type FlagSpec, type ParsedFlags } from './command-options.ts';
 import { openOperatorStore } from './operator-store.ts';
 
 /**
@@ -84,4 +85,58 @@ export function failure(io: CliIo, command: string, err: unknown): number {
   const usage = err instanceof UsageError || err instanceof ConfigError || (err instanceof SluiceError && err.code.startsWith('HISTORY_'));
   io.err(`sluice ${command}: ${errorMessage(err)}${usage ? `\n(run \`sluice ${command} --help\`)` : ''}\n`);
   return usage ? 2 : 1;
+}
+
+/** The help of a history command: usage, what it does, its options, then the storage options. */
+export function historyHelp(usage: string, about: readonly string[], flags: readonly FlagSpec[]): string {
+  return [
+    usage,
+    '',
+    ...about,
+    'Exit codes: 0 done, 1 storage or other error, 2 bad arguments or input.',
+    '',
+    'options:',
+    flagsHelp(flags),
+    '',
+    'storage options (as for `sluice start`; flag, environment variable):',
+    storageHelp(),
+    '',
+  ].join('\n');
+}
+
+/**
+ * Runs a history command (backtest, tune, targets, report): `--help`, its flags parsed
+ * strictly (no positional arguments), `run` with a way to open the store — closed afterwards
+ * whatever happens — printing what `run` returns, and failures as exit codes (`failure`).
+ */
+export async function runHistoryCommand(o: {
+  name: string;
+  argv: string[];
+  env: Readonly<Record<string, string | undefined>>;
+  io: CliIo;
+  help: () => string;
+  flags: readonly FlagSpec[];
+  run: (flags: ParsedFlags, open: () => Promise<HistorySession>) => Promise<string>;
+}): Promise<number> {
+  if (o.argv.includes('--help')) {
+    o.io.out(o.help());
+    return 0;
+  }
+  let session: HistorySession | undefined;
+  try {
+    const flags = parseCommandFlags(o.argv, o.flags, o.env, { passthrough: true });
+    if (flags.positional.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(flags.positional[0])}`);
+    o.io.out(await o.run(flags, async () => (session = await openHistory(flags, o.env))));
+    return 0;
+  } catch (err) {
+    return failure(o.io, o.name, err);
+  } finally {
+    await session?.close();
+  }
+}
+
+/** The SLO of a required `--slo <file>` flag (YAML or JSON, one sluice/v1 SLO document). */
+export async function sloFileFlag(flags: ParsedFlags, spec: FlagSpec): Promise<Slo> {
+  const file = requiredFlag(flags, spec);
+  return sloFromText(await readTextFile(file, `--${spec.name}`), file).slo;
 }

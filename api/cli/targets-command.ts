@@ -1,9 +1,9 @@
-import { durationOf, sloFromText } from '../../engine/adapters/history-inputs.ts';
+import { durationOf } from '../../engine/adapters/history-inputs.ts';
 import type { TargetsAnswer } from '../../engine/adapters/slo-history-service.ts';
 import { targetsView } from '../graphql/history-views.ts';
 import type { CliIo } from './cli-io.ts';
-import { flagsHelp, parseCommandFlags, requiredFlag, stringFlag, UsageError, type FlagSpec } from './command-options.ts';
-import { failure, iso, JSON_FLAG, openHistory, pct, readTextFile, SOURCE_FLAG, sourceFlag, stderrProgress, storageHelp, table, timeFlag, type HistorySession } from './history-cli.ts';
+import { stringFlag, UsageError, type FlagSpec } from './command-options.ts';
+import { iso, JSON_FLAG, pct, SOURCE_FLAG, sourceFlag, stderrProgress, table, timeFlag, historyHelp, runHistoryCommand, sloFileFlag } from './history-cli.ts';
 
 const SLO: FlagSpec = { name: 'slo', doc: 'SLO file (YAML or JSON, one sluice/v1 SLO document)' };
 const FLAGS: FlagSpec[] = [
@@ -17,20 +17,14 @@ const FLAGS: FlagSpec[] = [
 ];
 
 export function targetsHelp(): string {
-  return [
+  return historyHelp(
     'usage: sluice targets --slo <file> [--at <time>] [--lookback 400d] [--share 0.9] [--burn-window 1d] [--json]',
-    '',
-    'From stored history: the attainment of every past compliance window, the target met in a share of them,',
-    'a recommended target with its reasoning, and when the budget runs out at the current burn. docs/history.md',
-    'Exit codes: 0 done, 1 storage or other error, 2 bad arguments or input.',
-    '',
-    'options:',
-    flagsHelp(FLAGS),
-    '',
-    'storage options (as for `sluice start`; flag, environment variable):',
-    storageHelp(),
-    '',
-  ].join('\n');
+    [
+      'From stored history: the attainment of every past compliance window, the target met in a share of them,',
+      'a recommended target with its reasoning, and when the budget runs out at the current burn. docs/history.md',
+    ],
+    FLAGS,
+  );
 }
 
 export function renderTargets(a: TargetsAnswer): string {
@@ -51,34 +45,24 @@ export function renderTargets(a: TargetsAnswer): string {
 
 /** `sluice targets`. Returns the exit code. */
 export async function runTargetsCommand(argv: string[], env: Readonly<Record<string, string | undefined>>, io: CliIo): Promise<number> {
-  if (argv.includes('--help')) {
-    io.out(targetsHelp());
-    return 0;
-  }
-  let session: HistorySession | undefined;
-  try {
-    const flags = parseCommandFlags(argv, FLAGS, env, { passthrough: true });
-    if (flags.positional.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(flags.positional[0])}`);
-    const sloFile = requiredFlag(flags, SLO);
-    const slo = sloFromText(await readTextFile(sloFile, '--slo'), sloFile).slo;
-    const share = stringFlag(flags, 'share');
-    const shareValue = share === undefined ? undefined : Number(share);
-    if (shareValue !== undefined && !(shareValue > 0 && shareValue <= 1)) throw new UsageError(`--share must be a ratio in (0, 1], got ${JSON.stringify(share)}`);
-    const lookback = stringFlag(flags, 'lookback');
-    const burnWindow = stringFlag(flags, 'burn-window');
-    const request = {
-      slo, atMs: timeFlag(flags, 'at', Date.now()), source: sourceFlag(flags),
-      ...(lookback !== undefined ? { lookbackMs: durationOf(lookback, '--lookback') } : {}),
-      ...(shareValue !== undefined ? { share: shareValue } : {}),
-      ...(burnWindow !== undefined ? { burnWindow } : {}),
-    };
-    session = await openHistory(flags, env);
-    const answer = await session.service.targets(request, stderrProgress(io));
-    io.out(flags.values.json === true ? `${JSON.stringify(targetsView(answer), null, 2)}\n` : renderTargets(answer));
-    return 0;
-  } catch (err) {
-    return failure(io, 'targets', err);
-  } finally {
-    await session?.close();
-  }
+  return runHistoryCommand({
+    name: 'targets', argv, env, io, help: targetsHelp, flags: FLAGS,
+    run: async (flags, open) => {
+      const slo = await sloFileFlag(flags, SLO);
+      const share = stringFlag(flags, 'share');
+      const shareValue = share === undefined ? undefined : Number(share);
+      if (shareValue !== undefined && !(shareValue > 0 && shareValue <= 1)) throw new UsageError(`--share must be a ratio in (0, 1], got ${JSON.stringify(share)}`);
+      const lookback = stringFlag(flags, 'lookback');
+      const burnWindow = stringFlag(flags, 'burn-window');
+      const request = {
+        slo, atMs: timeFlag(flags, 'at', Date.now()), source: sourceFlag(flags),
+        ...(lookback !== undefined ? { lookbackMs: durationOf(lookback, '--lookback') } : {}),
+        ...(shareValue !== undefined ? { share: shareValue } : {}),
+        ...(burnWindow !== undefined ? { burnWindow } : {}),
+      };
+      const session = await open();
+      const answer = await session.service.targets(request, stderrProgress(io));
+      return flags.values.json === true ? `${JSON.stringify(targetsView(answer), null, 2)}\n` : renderTargets(answer);
+    },
+  });
 }

@@ -1,12 +1,12 @@
-import { durationOf, sloFromText } from '../../engine/adapters/history-inputs.ts';
+import { durationOf } from '../../engine/adapters/history-inputs.ts';
 import type { TuneAnswer } from '../../engine/adapters/slo-history-service.ts';
 import type { AlertRule } from '../../engine/core/alerting/alert-rules.ts';
 import type { WindowPair } from '../../engine/core/history/threshold-sweep.ts';
 import { formatDurationMs } from '../../engine/core/time/duration.ts';
 import { tuneView } from '../graphql/history-views.ts';
 import type { CliIo } from './cli-io.ts';
-import { flagsHelp, parseCommandFlags, requiredFlag, stringFlag, UsageError, type FlagSpec } from './command-options.ts';
-import { failure, iso, JSON_FLAG, minutes, openHistory, pct, readTextFile, SOURCE_FLAG, sourceFlag, stderrProgress, storageHelp, table, timeFlag, type HistorySession } from './history-cli.ts';
+import { stringFlag, UsageError, type FlagSpec } from './command-options.ts';
+import { iso, JSON_FLAG, minutes, pct, SOURCE_FLAG, sourceFlag, stderrProgress, table, timeFlag, historyHelp, runHistoryCommand, sloFileFlag } from './history-cli.ts';
 
 const SLO: FlagSpec = { name: 'slo', doc: 'SLO file (YAML or JSON, one sluice/v1 SLO document)' };
 const FLAGS: FlagSpec[] = [
@@ -23,21 +23,15 @@ const FLAGS: FlagSpec[] = [
 ];
 
 export function tuneHelp(): string {
-  return [
+  return historyHelp(
     'usage: sluice tune --slo <file> --from <time> [--to <time>] [--windows 1h/5m,6h/30m] [--burn-rates 2,6,14.4] [--max-points 200] [--max-pages-per-week 1] [--all] [--json]',
-    '',
-    'Sweeps page rules over a grid of window pairs and burn-rate thresholds on stored history, scores each',
-    "against the service's incidents, and prints the Pareto front of pages a week, median detection delay",
-    'and recall, with a recommended rule set and why. Progress on stderr. docs/history.md',
-    'Exit codes: 0 done, 1 storage or other error, 2 bad arguments or input.',
-    '',
-    'options:',
-    flagsHelp(FLAGS),
-    '',
-    'storage options (as for `sluice start`; flag, environment variable):',
-    storageHelp(),
-    '',
-  ].join('\n');
+    [
+      'Sweeps page rules over a grid of window pairs and burn-rate thresholds on stored history, scores each',
+      "against the service's incidents, and prints the Pareto front of pages a week, median detection delay",
+      'and recall, with a recommended rule set and why. Progress on stderr. docs/history.md',
+    ],
+    FLAGS,
+  );
 }
 
 const ruleText = (r: AlertRule) => `${r.burnRateThreshold}× ${formatDurationMs(r.longWindowMs)}/${formatDurationMs(r.shortWindowMs)}`;
@@ -80,36 +74,26 @@ function numbers(text: string, what: string): number[] {
 
 /** `sluice tune`. Returns the exit code. */
 export async function runTuneCommand(argv: string[], env: Readonly<Record<string, string | undefined>>, io: CliIo): Promise<number> {
-  if (argv.includes('--help')) {
-    io.out(tuneHelp());
-    return 0;
-  }
-  let session: HistorySession | undefined;
-  try {
-    const flags = parseCommandFlags(argv, FLAGS, env, { passthrough: true });
-    if (flags.positional.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(flags.positional[0])}`);
-    const sloFile = requiredFlag(flags, SLO);
-    const slo = sloFromText(await readTextFile(sloFile, '--slo'), sloFile).slo;
-    const windows = stringFlag(flags, 'windows');
-    const burnRates = stringFlag(flags, 'burn-rates');
-    const maxPoints = stringFlag(flags, 'max-points');
-    const maxPages = stringFlag(flags, 'max-pages-per-week');
-    const request = {
-      slo, fromMs: timeFlag(flags, 'from'), toMs: timeFlag(flags, 'to', Date.now()), source: sourceFlag(flags),
-      grid: {
-        ...(windows !== undefined ? { windows: windowPairs(windows) } : {}),
-        ...(burnRates !== undefined ? { burnRates: numbers(burnRates, '--burn-rates') } : {}),
-        ...(maxPoints !== undefined ? { maxPoints: Math.round(numbers(maxPoints, '--max-points')[0]!) } : {}),
-      },
-      ...(maxPages !== undefined ? { maxPagesPerWeek: numbers(maxPages, '--max-pages-per-week')[0]! } : {}),
-    };
-    session = await openHistory(flags, env);
-    const answer = await session.service.tune(request, stderrProgress(io));
-    io.out(flags.values.json === true ? `${JSON.stringify(tuneView(answer), null, 2)}\n` : renderTuning(answer, flags.values.all === true));
-    return 0;
-  } catch (err) {
-    return failure(io, 'tune', err);
-  } finally {
-    await session?.close();
-  }
+  return runHistoryCommand({
+    name: 'tune', argv, env, io, help: tuneHelp, flags: FLAGS,
+    run: async (flags, open) => {
+      const slo = await sloFileFlag(flags, SLO);
+      const windows = stringFlag(flags, 'windows');
+      const burnRates = stringFlag(flags, 'burn-rates');
+      const maxPoints = stringFlag(flags, 'max-points');
+      const maxPages = stringFlag(flags, 'max-pages-per-week');
+      const request = {
+        slo, fromMs: timeFlag(flags, 'from'), toMs: timeFlag(flags, 'to', Date.now()), source: sourceFlag(flags),
+        grid: {
+          ...(windows !== undefined ? { windows: windowPairs(windows) } : {}),
+          ...(burnRates !== undefined ? { burnRates: numbers(burnRates, '--burn-rates') } : {}),
+          ...(maxPoints !== undefined ? { maxPoints: Math.round(numbers(maxPoints, '--max-points')[0]!) } : {}),
+        },
+        ...(maxPages !== undefined ? { maxPagesPerWeek: numbers(maxPages, '--max-pages-per-week')[0]! } : {}),
+      };
+      const session = await open();
+      const answer = await session.service.tune(request, stderrProgress(io));
+      return flags.values.json === true ? `${JSON.stringify(tuneView(answer), null, 2)}\n` : renderTuning(answer, flags.values.all === true);
+    },
+  });
 }
