@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { watch, type FSWatcher } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -13,6 +12,7 @@ import {
   type GatePolicySet,
   type PolicyDocumentInput,
 } from '../core/gate/gate-policy-set.ts';
+import { watchDirectory, type DirectoryWatch, type DirectoryWatchOptions } from './directory-watch.ts';
 import { sortedJson } from './slo-definition-recorder.ts';
 
 /**
@@ -91,32 +91,6 @@ export function describePolicyErrors(dir: string, errors: readonly GatePolicyFil
  * `debounceMs` are reloaded once). Reload errors arrive in the set; a failure of the watch
  * itself goes to `onError`.
  */
-export function watchGatePolicyDirectory(dir: string, onChange: (set: GatePolicySet) => void, options: { debounceMs?: number; onError?: (err: unknown) => void } = {}): { close(): void } {
-  const debounceMs = options.debounceMs ?? 200;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let closed = false;
-  let generation = 0;
-  const watcher: FSWatcher = watch(dir, { persistent: false }, () => {
-    if (closed) return;
-    if (timer !== undefined) clearTimeout(timer);
-    timer = setTimeout(() => {
-      timer = undefined;
-      const mine = ++generation;
-      void loadGatePolicyDirectory(dir).then((set) => {
-        if (!closed && mine === generation) onChange(set);
-      });
-    }, debounceMs);
-  });
-  watcher.on('error', (err) => {
-    closed = true;
-    if (timer !== undefined) clearTimeout(timer);
-    options.onError?.(err);
-  });
-  return {
-    close() {
-      closed = true;
-      if (timer !== undefined) clearTimeout(timer);
-      watcher.close();
-    },
-  };
+export function watchGatePolicyDirectory(dir: string, onChange: (set: GatePolicySet) => void, options: DirectoryWatchOptions = {}): DirectoryWatch {
+  return watchDirectory(dir, loadGatePolicyDirectory, onChange, options);
 }

@@ -1,8 +1,8 @@
-import { watch, type FSWatcher } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorMessage } from '../../platform/errors/sluice-error.ts';
 import { parseAllDocuments } from 'yaml';
+import { watchDirectory, type DirectoryWatch, type DirectoryWatchOptions } from './directory-watch.ts';
 import { addToSet, combineSloSets, validateSloDocument, type SloSet } from '../core/slo/slo-set.ts';
 
 /**
@@ -51,10 +51,8 @@ export async function loadSloDirectory(dir: string): Promise<SloSet> {
   return combineSloSets(sets);
 }
 
-export interface SloDirectoryWatch {
-  /** Stops watching; no callback runs afterwards. */
-  close(): void;
-}
+/** A running watch of an SLO directory. */
+export type SloDirectoryWatch = DirectoryWatch;
 
 /**
  * Watches a directory and calls `onChange` with the whole reloaded set after files
@@ -62,40 +60,6 @@ export interface SloDirectoryWatch {
  * at start: call loadSloDirectory first. Reload failures arrive as `errors` in the set;
  * a failure of the watch itself goes to `onError`.
  */
-export function watchSloDirectory(
-  dir: string,
-  onChange: (set: SloSet) => void,
-  options: {
-    debounceMs?: number;
-    /** Called when watching itself fails (e.g. the directory was removed); watching stops. */
-    onError?: (err: unknown) => void;
-  } = {},
-): SloDirectoryWatch {
-  const debounceMs = options.debounceMs ?? 200;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let closed = false;
-  let generation = 0;
-  const watcher: FSWatcher = watch(dir, { persistent: false }, () => {
-    if (closed) return;
-    if (timer !== undefined) clearTimeout(timer);
-    timer = setTimeout(() => {
-      timer = undefined;
-      const mine = ++generation;
-      void loadSloDirectory(dir).then((set) => {
-        if (!closed && mine === generation) onChange(set);
-      });
-    }, debounceMs);
-  });
-  watcher.on('error', (err) => {
-    closed = true;
-    if (timer !== undefined) clearTimeout(timer);
-    options.onError?.(err);
-  });
-  return {
-    close() {
-      closed = true;
-      if (timer !== undefined) clearTimeout(timer);
-      watcher.close();
-    },
-  };
+export function watchSloDirectory(dir: string, onChange: (set: SloSet) => void, options: DirectoryWatchOptions = {}): SloDirectoryWatch {
+  return watchDirectory(dir, loadSloDirectory, onChange, options);
 }
