@@ -1,6 +1,7 @@
 import type { AlertSeverity } from '../alerting/alert-rules.ts';
 import type { CanaryInput } from '../canary/canary-comparison.ts';
 import type { ResolvedGatePolicy } from './gate-policy-set.ts';
+import type { WindowBurn } from '../budget/burn-rate.ts';
 
 /**
  * What a gate evaluation reads, as plain data: the request, the policy, the judges' state
@@ -33,16 +34,8 @@ export interface GateAlertRule {
   burnRate: number;
 }
 
-/** One burn-rate window of the latest evaluation (service-level: every version). */
-export interface GateBurnWindow {
-  window: string;
-  durationMs: number;
-  good: number;
-  total: number;
-  /** bad / total, ratio 0–1. */
-  badRatio: number;
-  burnRate: number;
-}
+/** One burn-rate window of the latest evaluation (service-level: every version): the evaluator's own. */
+export type GateBurnWindow = WindowBurn;
 
 /** The judge's latest evaluation of an SLO, reduced to what the gate reads. */
 export interface GateSloEvaluation {
