@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
 import { fromDateTime64, toDateTime64 } from '../../platform/clickhouse/clickhouse-time.ts';
+import type { InsertJournal } from '../../platform/clickhouse/insert-journal.ts';
 import type { AuditEntry } from './audit-entry.ts';
 import type { AuditPosition, AuditStore } from './audit-store.ts';
 
@@ -66,16 +67,26 @@ function toEntry(raw: unknown): AuditEntry {
   };
 }
 
-/** The `audit_log` table (migration 0010). */
+/**
+ * The `audit_log` table (migration 0010). With a journal (the embedded store's,
+ * platform/clickhouse/insert-journal.ts) an append is one write to the local journal,
+ * copied into the table in the background; reads wait until it is copied.
+ */
 export class ClickHouseAuditStore implements AuditStore {
   private readonly client: ClickHouseClient;
+  private readonly journal: InsertJournal | undefined;
 
-  constructor(client: ClickHouseClient) {
+  constructor(client: ClickHouseClient, opts: { journal?: InsertJournal | undefined } = {}) {
     this.client = client;
+    this.journal = opts.journal;
   }
 
   async append(entries: readonly AuditEntry[]): Promise<void> {
     if (entries.length === 0) return;
+    if (this.journal !== undefined) {
+      this.journal.append('audit_log', entries.map(auditRow));
+      return;
+    }
     const first = entries[0]!;
     const last = entries[entries.length - 1]!;
     await this.client.insert({
@@ -88,12 +99,14 @@ export class ClickHouseAuditStore implements AuditStore {
   }
 
   async page(opts: { limit: number; after?: AuditPosition | undefined }): Promise<AuditEntry[]> {
+    await this.journal?.settled();
     const { sql, params } = auditPageQuery(opts);
     const result = await this.client.query({ query: sql, query_params: params, format: 'JSONEachRow' });
     return (await result.json<unknown>()).map(toEntry);
   }
 
   async *scan(): AsyncIterable<AuditEntry> {
+    await this.journal?.settled();
     const { sql, params } = auditScanQuery();
     const result = await this.client.query({ query: sql, query_params: params, format: 'JSONEachRow' });
     for await (const rows of result.stream()) {

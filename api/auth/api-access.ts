@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { AuditLog } from '../audit/audit-log.ts';
 import type { AuditStore } from '../audit/audit-store.ts';
 import { ClickHouseAuditStore } from '../audit/clickhouse-audit-store.ts';
+import type { InsertJournal } from '../../platform/clickhouse/insert-journal.ts';
 import { decideAuthMode, type AuthSetting } from './auth-mode.ts';
 import { Authenticator, type AuthMode } from './authenticator.ts';
 import { ClickHouseTokenStore } from './clickhouse-token-store.ts';
@@ -59,6 +60,8 @@ export async function openApiAccess(opts: {
   port: number;
   process: 'embedded' | 'cluster-api';
   clickhouse: ClickHouseClient;
+  /** The embedded store's insert journal: audit entries are acknowledged once journaled. */
+  journal?: InsertJournal | undefined;
   logger: Logger;
   now?: () => number;
 }): Promise<ApiAccess> {
@@ -71,7 +74,7 @@ export async function openApiAccess(opts: {
     mode,
     modeReason: reason,
     tokenStore,
-    auditStore: new ClickHouseAuditStore(opts.clickhouse),
+    auditStore: new ClickHouseAuditStore(opts.clickhouse, { journal: opts.journal }),
     auditWriter: `${opts.process === 'embedded' ? 'start' : 'api'}@${hostname()}:${opts.port}:${process.pid}`,
     now,
   });

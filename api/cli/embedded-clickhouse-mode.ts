@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import { defaultDataDir, openEmbeddedStore } from '../../platform/clickhouse/embedded-store.ts';
 import type { SluiceConfig } from '../../platform/config/sluice-config.ts';
+import { connectClickHouse } from '../../platform/clickhouse/clickhouse-connection.ts';
+import { copyLeftJournal } from '../../platform/clickhouse/insert-journal.ts';
 
 /**
  * `sluice clickhouse`: only the embedded ClickHouse — the native engine on the data
@@ -20,6 +22,16 @@ export async function runEmbeddedClickHouse(config: SluiceConfig, logger: Logger
     password: config.clickhousePassword,
     logger: logger.child({ component: 'embedded-clickhouse' }),
   });
+  // gate decisions and audit entries a killed `sluice start` acknowledged but had not copied
+  const client = await connectClickHouse({ engine: store.engine, database: config.clickhouseDatabase });
+  try {
+    await copyLeftJournal(store.dataDir, client, logger.child({ component: 'insert-journal' }));
+  } catch (err) {
+    await store.close();
+    throw err;
+  } finally {
+    await client.close();
+  }
   const lines = [`CLICKHOUSE_URL=${store.url}`, `CLICKHOUSE_USER=${store.user}`];
   if (store.passwordFile) lines.push(`CLICKHOUSE_PASSWORD_FILE=${store.passwordFile}`);
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { connectClickHouse, type ClickHouseClient } from '../../platform/clickhouse/clickhouse-connection.ts';
 import { defaultDataDir, openEmbeddedStore } from '../../platform/clickhouse/embedded-store.ts';
 import { migrate } from '../../platform/clickhouse/migrations.ts';
+import { clickHouseJournalTarget, InsertJournal, journalDirOf } from '../../platform/clickhouse/insert-journal.ts';
 import type { SluiceConfig } from '../../platform/config/sluice-config.ts';
 import { otlpProtobufCodec } from '../../ingest/decode/otlp/otlp-proto-definitions.ts';
 import { createNdjsonIngestHandler } from '../../ingest/http/ndjson-ingest-handler.ts';
@@ -70,9 +71,22 @@ export async function runEmbedded(config: SluiceConfig, logger: Logger): Promise
   stops.push(() => clickhouse.close());
   const { applied } = await migrate(clickhouse);
   logger.info({ applied }, 'ClickHouse schema up to date');
+  // gate decisions and audit entries are acknowledged once in the data directory's journal,
+  // and copied into ClickHouse in the background (platform/clickhouse/insert-journal.ts)
+  let journal: InsertJournal | undefined;
+  if (dataDir !== undefined) {
+    try {
+      journal = await InsertJournal.open({ dir: journalDirOf(dataDir), target: clickHouseJournalTarget(clickhouse), logger: logger.child({ component: 'insert-journal' }) });
+    } catch (err) {
+      for (const stop of stops.reverse()) await stop();
+      throw err;
+    }
+    const opened = journal;
+    stops.push(() => opened.close());
+  }
   // tokens and audit log; the auth mode (SLUICE_AUTH): open only on loopback while no token
   // exists — an unsafe combination stops start-up here, before anything else runs
-  const access = await openApiAccess({ setting: config.auth, host: config.host, port: config.httpPort, process: 'embedded', clickhouse, logger })
+  const access = await openApiAccess({ setting: config.auth, host: config.host, port: config.httpPort, process: 'embedded', clickhouse, journal, logger })
     .catch(async (err: unknown) => {
       for (const stop of stops.reverse()) await stop();
       throw err;
@@ -127,7 +141,7 @@ export async function runEmbedded(config: SluiceConfig, logger: Logger): Promise
   stops.push(() => releases.stop());
   void releases.resume();
   // release gates over the in-process judge (fast) and the SLO catalog; decisions stored in gate_decisions (docs/gates.md)
-  const gates = startGates({ policies, clickhouse, logger, states: engine.judge, rules: new CatalogRuleSource(() => engine.catalog.slos()), canary: releases.deps.canary });
+  const gates = startGates({ policies, clickhouse, journal, logger, states: engine.judge, rules: new CatalogRuleSource(() => engine.catalog.slos()), canary: releases.deps.canary });
   stops.push(() => gates.stop());
   const apiDeps = {
     logger,

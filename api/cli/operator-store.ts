@@ -5,8 +5,10 @@ import { ChdbEngine } from '../../platform/clickhouse/chdb-engine.ts';
 import { connectClickHouse, type ClickHouseClient } from '../../platform/clickhouse/clickhouse-connection.ts';
 import { defaultDataDir, PASSWORD_FILE } from '../../platform/clickhouse/embedded-store.ts';
 import { migrate } from '../../platform/clickhouse/migrations.ts';
+import { copyLeftJournal } from '../../platform/clickhouse/insert-journal.ts';
 import type { SluiceConfig } from '../../platform/config/sluice-config.ts';
 import { SluiceError } from '../../platform/errors/sluice-error.ts';
+import { createLogger } from '../../platform/logging/logger.ts';
 import { AuditLog } from '../audit/audit-log.ts';
 import { ClickHouseAuditStore } from '../audit/clickhouse-audit-store.ts';
 import { operatorPrincipal, type Principal } from '../auth/principal.ts';
@@ -49,7 +51,15 @@ export async function openOperatorStore(config: SluiceConfig): Promise<OperatorS
   try {
     const engine = await ChdbEngine.open({ dataDir });
     const client = await connectClickHouse({ engine, database: config.clickhouseDatabase });
-    return finish(client, `${dataDir} (embedded) database ${config.clickhouseDatabase}`, () => engine.close());
+    const store = await finish(client, `${dataDir} (embedded) database ${config.clickhouseDatabase}`, () => engine.close());
+    // decisions and audit entries a stopped `sluice start` acknowledged but had not yet copied
+    try {
+      await copyLeftJournal(dataDir, client, createLogger('warn'));
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+    return store;
   } catch (err) {
     if (!(err instanceof SluiceError) || err.code !== 'CLICKHOUSE_DATA_DIR_IN_USE') throw err;
     // a running `sluice start` holds the directory: go through its loopback endpoint

@@ -7,6 +7,7 @@ import { ClickHouseGateReleaseReader } from '../../engine/adapters/gate-release-
 import { GateService } from '../../engine/adapters/gate-service.ts';
 import { ClickHousePolicyVersionStore, type PolicyVersionRecord, type PolicyVersionStore } from '../../engine/adapters/policy-version-store.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
+import type { InsertJournal } from '../../platform/clickhouse/insert-journal.ts';
 import type { CanaryInputSource } from '../../engine/adapters/rollback-watcher.ts';
 import type { SloRuleSource } from '../../engine/adapters/slo-rule-source.ts';
 import type { SloStateReader } from '../../engine/adapters/slo-state-store.ts';
@@ -63,6 +64,8 @@ export interface RunningGates {
 export function startGates(opts: {
   policies: { catalog: GatePolicyCatalog; store: PolicyVersionStore };
   clickhouse: ClickHouseClient;
+  /** The embedded store's insert journal: a decision is stored once journaled (platform/clickhouse/insert-journal.ts). */
+  journal?: InsertJournal | undefined;
   logger: Logger;
   /** SLO state: the in-process judge, or ClickHouseSloStateStore. */
   states: SloStateReader;
@@ -74,7 +77,7 @@ export function startGates(opts: {
 }): RunningGates {
   const logger = opts.logger.child({ component: 'gate' });
   const feed = new GateDecisionFeed({ logger, ...(opts.maxQueuedPerSubscriber !== undefined ? { maxQueued: opts.maxQueuedPerSubscriber } : {}) });
-  const decisions = new ClickHouseGateDecisionStore(opts.clickhouse);
+  const decisions = new ClickHouseGateDecisionStore(opts.clickhouse, { journal: opts.journal });
   const service = new GateService({
     states: opts.states,
     rules: opts.rules,

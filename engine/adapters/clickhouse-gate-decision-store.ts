@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { toDateTime64 } from '../../platform/clickhouse/clickhouse-time.ts';
+import type { InsertJournal } from '../../platform/clickhouse/insert-journal.ts';
 import type { DecisionKey, GateDecisionFilter, GateDecisionRecord, GateDecisionStore } from './gate-decision-store.ts';
 
 export const GATE_DECISIONS_TABLE = 'gate_decisions';
@@ -69,24 +70,38 @@ export function decisionRow(r: GateDecisionRecord): Record<string, unknown> {
 }
 
 /**
- * Decisions in ClickHouse. Saves are group-committed: a save waits for the insert in
- * flight, and every save that arrived meanwhile goes into the next insert together — one
- * insert per round trip whatever the request rate, each caller resolved once its row is
- * durable. A retried insert carries a deduplication token (the hash of its decision ids),
- * and the table replaces rows of the same (decided_at, decision_id).
+ * Decisions in ClickHouse. With a journal (the embedded store's, platform/clickhouse/
+ * insert-journal.ts) a save is one append to the local journal, copied into the table in
+ * the background, and reads first wait until the journal is copied — a decision is found
+ * right after it was made. Without one (a ClickHouse server), saves are group-committed:
+ * a save waits for the insert in flight, and every save that arrived meanwhile goes into
+ * the next insert together — one insert per round trip whatever the request rate, each
+ * caller resolved once its row is durable. A retried insert carries a deduplication token
+ * (the hash of its decision ids), and the table replaces rows of the same
+ * (decided_at, decision_id).
  */
 export class ClickHouseGateDecisionStore implements GateDecisionStore {
   private readonly client: ClickHouseClient;
+  private readonly journal: InsertJournal | undefined;
   private waiting: { row: Record<string, unknown>; resolve: () => void; reject: (err: unknown) => void }[] = [];
   private inFlight: Promise<void> | undefined;
-  /** Inserts made, and rows they carried (group commit at work). */
+  /** Inserts made, and rows they carried (group commit at work; journaled saves are counted by the journal). */
   readonly metrics = { inserts: 0, rows: 0 };
 
-  constructor(client: ClickHouseClient) {
+  constructor(client: ClickHouseClient, opts: { journal?: InsertJournal | undefined } = {}) {
     this.client = client;
+    this.journal = opts.journal;
   }
 
   save(record: GateDecisionRecord): Promise<void> {
+    if (this.journal !== undefined) {
+      try {
+        this.journal.append(GATE_DECISIONS_TABLE, [decisionRow(record)]);
+        return Promise.resolve();
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
     return new Promise<void>((resolve, reject) => {
       this.waiting.push({ row: decisionRow(record), resolve, reject });
       if (this.inFlight === undefined) this.inFlight = this.drain();
@@ -125,6 +140,7 @@ export class ClickHouseGateDecisionStore implements GateDecisionStore {
   }
 
   private async rows(q: { sql: string; params: Record<string, unknown> }): Promise<GateDecisionRecord[]> {
+    await this.journal?.settled();
     const rs = await this.client.query({ query: q.sql, query_params: q.params, format: 'JSONEachRow' });
     return (await rs.json<DecisionRow>()).map((r) => ({
       decision: JSON.parse(r.decision) as GateDecisionRecord['decision'],

@@ -6,12 +6,15 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connectClickHouse, type ClickHouseClient } from '../../../platform/clickhouse/clickhouse-connection.ts';
 import { PASSWORD_FILE } from '../../../platform/clickhouse/embedded-store.ts';
+import { verifyAuditEntries } from '../../../api/audit/audit-chain-verifier.ts';
+import { ClickHouseAuditStore } from '../../../api/audit/clickhouse-audit-store.ts';
 import { spanJson } from '../../support/span-fixtures.ts';
 import { availabilitySloYaml, sloDirectory } from '../../support/slo-files.ts';
 
 /**
  * `sluice start` as a user runs it, in a child process on a data directory of its own:
- * - acknowledged means durable: `kill -9` right after a 200 loses nothing acknowledged;
+ * - acknowledged means durable: `kill -9` right after a 200 loses nothing acknowledged,
+ *   neither ingested rows nor gate decisions and their audit entries (insert journal);
  * - stop (SIGTERM, exit 0) and start again: every raw row, rollup, dead letter and
  *   transition is still there, and `health` shows the same counts;
  * - a second `sluice start` on the same directory is refused with an error naming it.
@@ -135,6 +138,48 @@ describe('sluice start keeps what it acknowledged', () => {
       // answer and would retry: at-least-once for unacknowledged input)
       expect(stored).toBeGreaterThanOrEqual(acknowledged);
       expect(counted).toBeGreaterThanOrEqual(acknowledged);
+    });
+  }, 180_000);
+
+  it('kill -9 right after a gate answered loses neither its decision nor its audit entry (the insert journal)', async () => {
+    const dataDir = fresh();
+    const app = await start(dataDir, sloDir);
+    running.push(app.child);
+    const answered: string[] = [];
+    const asker = async (k: number) => {
+      for (let r = 0; ; r++) {
+        let body: { data?: { gate?: { decisionId: string } } };
+        try {
+          const res = await fetch(`${app.url}/graphql`, {
+            method: 'POST', headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ query: `{ gate(service: "d", environment: "production", version: "1.${k}.${r}") { decisionId verdict } }` }),
+          });
+          body = (await res.json()) as typeof body;
+        } catch {
+          return; // the process is gone
+        }
+        if (body.data?.gate) answered.push(body.data.gate.decisionId);
+      }
+    };
+    const askers = [asker(0), asker(1), asker(2), asker(3)];
+    await new Promise((r) => setTimeout(r, 1_500));
+    app.child.kill('SIGKILL');
+    await app.exited;
+    await Promise.all(askers);
+    expect(answered.length).toBeGreaterThan(20);
+    // `sluice clickhouse` on the directory copies what the killed process journaled
+    await withStore(dataDir, async (client) => {
+      const stored = new Set(((await (await client.query({ query: 'SELECT decision_id FROM gate_decisions FINAL', format: 'JSONEachRow' })).json()) as { decision_id: string }[]).map((r) => r.decision_id));
+      const audited = ((await (await client.query({ query: "SELECT detail FROM audit_log WHERE operation = 'Query.gate' AND outcome = 'ok'", format: 'JSONEachRow' })).json()) as { detail: string }[])
+        .map((r) => /decisionId=(\S+)/.exec(r.detail)?.[1]);
+      console.log(`[durability] kill -9: ${answered.length} gate decisions answered, ${stored.size} stored, ${audited.length} audited`);
+      for (const id of answered) {
+        expect(stored.has(id), `decision ${id} answered but not stored`).toBe(true);
+        expect(audited, `decision ${id} answered but not audited`).toContain(id);
+      }
+      expect(new Set(audited).size).toBe(audited.length); // each entry once
+      const verification = await verifyAuditEntries(new ClickHouseAuditStore(client).scan());
+      expect(verification.breaks).toEqual([]);
     });
   }, 180_000);
 

@@ -1,0 +1,340 @@
+import { randomBytes } from 'node:crypto';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { SluiceError, errorMessage } from '../errors/sluice-error.ts';
+
+/**
+ * A local write-ahead journal in front of ClickHouse for small records a caller waits on:
+ * gate decisions and audit entries. An append is one `write(2)` of one NDJSON line to a
+ * file under the data directory and is acknowledged when that call returns; a copier
+ * inserts the journal's rows into their tables in the background (one insert per table
+ * per journal file) and deletes a file once all of its rows are stored.
+ *
+ * **Why.** A ClickHouse insert costs a part on disk and, under ingest load, tens to
+ * hundreds of milliseconds; a gate that waited for two of them (its decision, then its
+ * audit entry) could not answer a CI job in milliseconds (issue "Release gates",
+ * `npm run bench:gate`). The journal gives the same promise a ClickHouse insert gives
+ * here — the bytes are in the operating system's page cache when the caller is answered,
+ * so a killed process (kill -9) loses nothing acknowledged, and an OS crash or power loss
+ * may lose what was not yet written back (neither fsyncs; docs/storage.md) — at the cost
+ * of one system call.
+ *
+ * **Exactly once.** Each journal file is copied with one insert per table whose
+ * deduplication token names the file and the table (`insert_deduplication_token`; the
+ * journaled tables keep `non_replicated_deduplication_window`). A copy that failed or was
+ * cut by a crash after its insert is repeated with the same token, so ClickHouse drops the
+ * repeat; a file's name carries a random run id, so a later run never reuses a token.
+ * A process that opens the directory copies the files a previous one left (`open`).
+ *
+ * **Reads after writes.** `settled()` resolves when everything appended before it is in
+ * ClickHouse (and rejects with the copy's error when the copy fails): readers of the
+ * journaled tables call it first, so `gateDecision(id)` finds a decision just made.
+ *
+ * **Bounded.** When ClickHouse refuses the copies, rows wait on disk; past `maxBacklogBytes`
+ * an append is refused (INSERT_JOURNAL_FULL, retriable), never dropped.
+ */
+
+/** Where journaled rows go: one insert of JSONEachRow rows with a deduplication token. */
+export interface JournalTarget {
+  insert(table: string, rows: readonly Record<string, unknown>[], deduplicationToken: string): Promise<void>;
+}
+
+/** Structured logger (pino-compatible subset). */
+export interface InsertJournalLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface InsertJournalOptions {
+  /** Directory of the journal files (created if missing), e.g. `<data dir>/journal`. */
+  dir: string;
+  target: JournalTarget;
+  logger: InsertJournalLogger;
+  /** Most time an appended row waits before a copy starts, ms (default 200): fewer, larger inserts. */
+  copyDelayMs?: number;
+  /** Bytes of rows waiting to be copied past which appends are refused (default 256 MiB). */
+  maxBacklogBytes?: number;
+  /** Pause after a failed copy, ms (default 1 000, doubling up to 30 000). */
+  retryDelayMs?: number;
+}
+
+/** Counters and state for health and tests. */
+export interface InsertJournalMetrics {
+  /** Lines appended by this process. */
+  appended: number;
+  /** Rows stored in ClickHouse by the copier (including rows recovered from an earlier run). */
+  copiedRows: number;
+  /** Inserts made by the copier. */
+  inserts: number;
+  /** Copies that failed (each retried). */
+  copyFailures: number;
+  /** Lines recovered from files an earlier process left. */
+  recoveredLines: number;
+  /** Unreadable lines found in those files (a torn last line is one the writer never acknowledged). */
+  unreadableLines: number;
+  /** Bytes of rows not yet stored in ClickHouse. */
+  backlogBytes: number;
+  /** The last copy error, while copies fail. */
+  lastError: string | undefined;
+}
+
+interface JournalLine {
+  table: string;
+  rows: Record<string, unknown>[];
+}
+
+interface JournalFile {
+  name: string;
+  lines: JournalLine[];
+  bytes: number;
+  /** Sequence number of the last line appended to this file (0 for recovered files). */
+  lastSeq: number;
+}
+
+const FILE_RE = /^\d{13}-\d{6}-[0-9a-f]{8}\.ndjson$/;
+
+export class InsertJournal {
+  readonly metrics: InsertJournalMetrics = { appended: 0, copiedRows: 0, inserts: 0, copyFailures: 0, recoveredLines: 0, unreadableLines: 0, backlogBytes: 0, lastError: undefined };
+  private readonly dir: string;
+  private readonly target: JournalTarget;
+  private readonly logger: InsertJournalLogger;
+  private readonly copyDelayMs: number;
+  private readonly maxBacklogBytes: number;
+  private readonly retryDelayMs: number;
+  private readonly runId = randomBytes(4).toString('hex');
+  private fileCounter = 0;
+  /** The file appends go to (undefined until the first append after a seal). */
+  private current: (JournalFile & { fd: number }) | undefined;
+  /** Files closed to appends, oldest first, waiting to be copied. */
+  private readonly sealed: JournalFile[] = [];
+  private appendedSeq = 0;
+  private copiedSeq = 0;
+  private waiters: { seq: number; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private copying: Promise<void> | undefined;
+  private failures = 0;
+  private closed = false;
+
+  private constructor(opts: InsertJournalOptions) {
+    this.dir = opts.dir;
+    this.target = opts.target;
+    this.logger = opts.logger;
+    this.copyDelayMs = opts.copyDelayMs ?? 200;
+    this.maxBacklogBytes = opts.maxBacklogBytes ?? 256 * 1024 * 1024;
+    this.retryDelayMs = opts.retryDelayMs ?? 1_000;
+  }
+
+  /**
+   * Opens the journal in `dir` and copies what an earlier process left there before
+   * anything new is appended (awaited: its rows are in ClickHouse when this resolves, or it
+   * throws the copy's error and leaves the files for the next start).
+   */
+  static async open(opts: InsertJournalOptions): Promise<InsertJournal> {
+    const journal = new InsertJournal(opts);
+    mkdirSync(journal.dir, { recursive: true });
+    journal.recover();
+    if (journal.sealed.length > 0) {
+      const lines = journal.sealed.reduce((n, f) => n + f.lines.length, 0);
+      journal.logger.info({ dir: journal.dir, files: journal.sealed.length, lines }, 'copying journal rows a previous process left');
+      await journal.copyAll();
+      if (journal.sealed.length > 0) {
+        throw new SluiceError('INSERT_JOURNAL_RECOVERY_FAILED', `the journal in ${journal.dir} holds rows an earlier process acknowledged and they could not be stored: ${journal.metrics.lastError}. They stay there for the next start.`, { retriable: true });
+      }
+    }
+    return journal;
+  }
+
+  /**
+   * Appends rows for `table`; when this returns they are in the journal file (durable as
+   * a ClickHouse insert is here: see the class comment). Throws when the journal is closed,
+   * full, or the file cannot be written — nothing is then acknowledged.
+   */
+  append(table: string, rows: readonly Record<string, unknown>[]): void {
+    if (this.closed) throw new SluiceError('INSERT_JOURNAL_CLOSED', 'the insert journal is closed', { retriable: true });
+    if (rows.length === 0) return;
+    if (this.metrics.backlogBytes > this.maxBacklogBytes) {
+      throw new SluiceError(
+        'INSERT_JOURNAL_FULL',
+        `${this.metrics.backlogBytes} bytes of journaled rows wait for ClickHouse (limit ${this.maxBacklogBytes}; last copy error: ${this.metrics.lastError ?? 'none'}): refusing new ones until ClickHouse takes them`,
+        { retriable: true },
+      );
+    }
+    const line = `${JSON.stringify({ table, rows })}\n`;
+    const bytes = Buffer.byteLength(line);
+    if (this.current === undefined) {
+      const name = `${String(Date.now()).padStart(13, '0')}-${String(this.fileCounter++ % 1_000_000).padStart(6, '0')}-${this.runId}.ndjson`;
+      this.current = { name, fd: openSync(path.join(this.dir, name), 'a', 0o600), lines: [], bytes: 0, lastSeq: 0 };
+    }
+    const buffer = Buffer.from(line);
+    let written = 0;
+    while (written < buffer.length) written += writeSync(this.current.fd, buffer, written);
+    this.current.lines.push({ table, rows: rows.map((r) => ({ ...r })) });
+    this.current.bytes += bytes;
+    this.current.lastSeq = ++this.appendedSeq;
+    this.metrics.appended++;
+    this.metrics.backlogBytes += bytes;
+    this.schedule(this.copyDelayMs);
+  }
+
+  /** Resolves when every row appended before this call is stored in ClickHouse; rejects with the error of a copy that failed. */
+  settled(): Promise<void> {
+    const seq = this.appendedSeq;
+    if (this.copiedSeq >= seq) return Promise.resolve();
+    if (this.failures > 0) {
+      return Promise.reject(new SluiceError('INSERT_JOURNAL_BEHIND', `recent rows are not yet stored in ClickHouse: ${this.metrics.lastError}`, { retriable: true }));
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.waiters.push({ seq, resolve, reject });
+      this.schedule(0);
+    });
+  }
+
+  /** Copies everything appended, then refuses appends. Files whose copy fails stay for the next start. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.copying;
+    this.failures = 0;
+    await this.copyAll();
+    if (this.sealed.length > 0) {
+      this.logger.warn({ dir: this.dir, files: this.sealed.length, error: this.metrics.lastError }, 'journal rows not yet in ClickHouse stay on disk; the next start copies them');
+    }
+    for (const w of this.waiters.splice(0)) w.reject(new SluiceError('INSERT_JOURNAL_CLOSED', `the insert journal closed before these rows were stored: ${this.metrics.lastError ?? 'unknown'}`, { retriable: true }));
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.closed || this.copying !== undefined) return;
+    if (this.timer !== undefined) {
+      if (delayMs > 0) return;
+      clearTimeout(this.timer);
+    }
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.copying = this.copyAll().finally(() => {
+        this.copying = undefined;
+        if (this.closed) return;
+        if (this.failures > 0) this.schedule(Math.min(30_000, this.retryDelayMs * 2 ** (this.failures - 1)));
+        else if (this.current !== undefined || this.waiters.length > 0) this.schedule(this.copyDelayMs);
+      });
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  /** Seals the current file and copies every sealed file, oldest first, until one fails. */
+  private async copyAll(): Promise<void> {
+    this.seal();
+    while (this.sealed.length > 0) {
+      const file = this.sealed[0]!;
+      try {
+        await this.copy(file);
+      } catch (err) {
+        this.failures++;
+        this.metrics.copyFailures++;
+        this.metrics.lastError = errorMessage(err);
+        this.logger.warn({ err, file: file.name, failures: this.failures }, 'journal copy to ClickHouse failed; retrying');
+        for (const w of this.waiters.splice(0)) w.reject(err);
+        return;
+      }
+      this.sealed.shift();
+      unlinkSync(path.join(this.dir, file.name));
+      this.failures = 0;
+      this.metrics.lastError = undefined;
+      this.metrics.backlogBytes -= file.bytes;
+      this.copiedSeq = Math.max(this.copiedSeq, file.lastSeq);
+      const waiting = this.waiters;
+      this.waiters = [];
+      for (const w of waiting) {
+        if (w.seq <= this.copiedSeq) w.resolve();
+        else this.waiters.push(w);
+      }
+    }
+  }
+
+  /** One insert per table of the file, in the order the tables first appear. */
+  private async copy(file: JournalFile): Promise<void> {
+    const byTable = new Map<string, Record<string, unknown>[]>();
+    for (const line of file.lines) {
+      const rows = byTable.get(line.table) ?? [];
+      for (const r of line.rows) rows.push(r);
+      byTable.set(line.table, rows);
+    }
+    for (const [table, rows] of byTable) {
+      await this.target.insert(table, rows, `journal:${file.name}:${table}`);
+      this.metrics.inserts++;
+      this.metrics.copiedRows += rows.length;
+    }
+  }
+
+  private seal(): void {
+    const current = this.current;
+    if (current === undefined) return;
+    closeSync(current.fd);
+    this.current = undefined;
+    const { fd: _fd, ...file } = current;
+    this.sealed.push(file);
+  }
+
+  /** Loads the files an earlier process left, oldest first. */
+  private recover(): void {
+    for (const name of readdirSync(this.dir).filter((n) => FILE_RE.test(n)).sort()) {
+      const file = path.join(this.dir, name);
+      const text = readFileSync(file, 'utf8');
+      const lines: JournalLine[] = [];
+      const parts = text.split('\n');
+      let kept = false;
+      parts.forEach((part, i) => {
+        if (part === '') return;
+        const torn = i === parts.length - 1; // no newline after it: the write never finished
+        try {
+          if (torn) throw new Error('line not terminated');
+          const parsed = JSON.parse(part) as JournalLine;
+          if (typeof parsed.table !== 'string' || !Array.isArray(parsed.rows)) throw new Error('not a journal line');
+          lines.push(parsed);
+        } catch (err) {
+          this.metrics.unreadableLines++;
+          this.logger.error({ file: name, line: i + 1, torn, err: errorMessage(err) }, torn ? 'journal line torn by a crash (never acknowledged); skipped' : 'unreadable journal line skipped; the file is kept as .unreadable');
+          if (!torn && !kept) {
+            copyFileSync(file, `${file}.unreadable`);
+            kept = true;
+          }
+        }
+      });
+      if (lines.length === 0) {
+        unlinkSync(file);
+        continue;
+      }
+      this.metrics.recoveredLines += lines.length;
+      const bytes = Buffer.byteLength(text);
+      this.metrics.backlogBytes += bytes;
+      this.sealed.push({ name, lines, bytes, lastSeq: 0 });
+    }
+  }
+}
+
+/** The journal's target over a ClickHouse client: JSONEachRow with the token. */
+export function clickHouseJournalTarget(client: ClickHouseClient): JournalTarget {
+  return {
+    async insert(table, rows, deduplicationToken) {
+      await client.insert({ table, values: [...rows], format: 'JSONEachRow', clickhouse_settings: { insert_deduplication_token: deduplicationToken } });
+    },
+  };
+}
+
+/** The journal directory of an embedded data directory. */
+export function journalDirOf(dataDir: string): string {
+  return path.join(dataDir, 'journal');
+}
+
+/**
+ * Copies into ClickHouse what a stopped or killed `sluice start` acknowledged on `dataDir`
+ * but had not yet copied; every process that opens the directory without serving the API
+ * (`sluice clickhouse`, `sluice token`, `sluice audit`) does this first.
+ */
+export async function copyLeftJournal(dataDir: string, client: ClickHouseClient, logger: InsertJournalLogger): Promise<void> {
+  if (!existsSync(journalDirOf(dataDir))) return;
+  await (await InsertJournal.open({ dir: journalDirOf(dataDir), target: clickHouseJournalTarget(client), logger })).close();
+}
