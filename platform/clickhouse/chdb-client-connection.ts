@@ -27,7 +27,8 @@ import { statementShape } from './clickhouse-query-shape.ts';
  *
  * - `USE <database>`, then the call's settings as `SET k = v` and its query parameters as
  *   `SET param_k = '<text>'`, formatted by the client's own `formatQueryParams` — the text
- *   a server receives as `param_k` over HTTP, parsed by ClickHouse the same way;
+ *   a server receives as `param_k` over HTTP, parsed by ClickHouse the same way — sent in
+ *   the same engine call as the statement (`USE …; SET …; <statement>`);
  * - nothing a call sets survives it (the connection is closed), so an insert's
  *   `insert_deduplication_token` can never reach the next insert;
  * - inserts go through a temporary file and `INSERT … FROM INFILE` (see ChdbEngine).
@@ -112,22 +113,36 @@ export class ChdbClientConnection implements Connection<Readable> {
     this.closed = true;
   }
 
-  /** Runs `statement` on a fresh engine connection after `USE`, settings and parameters. */
+  /**
+   * Runs `statement` on a fresh engine connection after `USE`, settings and parameters —
+   * sent with the statement as one multi-statement call (`USE d; SET …; <statement>`), so
+   * a call costs one engine round trip, not three: each engine call also costs the event
+   * loop time under load (measured by `npm run bench:gate`).
+   */
   private async run<T>(params: ConnBaseQueryParams, statement: (s: ChdbSession) => Promise<T>): Promise<T> {
     if (this.closed) throw new SluiceError('CLICKHOUSE_CLIENT_CLOSED', 'the ClickHouse client is closed');
     const set = setClause(params);
+    const prefix = [this.database !== 'default' ? `USE ${quoteIdentifier(this.database)}` : undefined, set].filter((p) => p !== undefined).join('; ');
     try {
-      return await this.engine.run(async (s) => {
-        if (this.database !== 'default') await s.query(`USE ${quoteIdentifier(this.database)}`, 'TabSeparated');
-        if (set !== undefined) await s.query(set, 'TabSeparated');
-        return statement(s);
-      });
+      return await this.engine.run((s) => statement(prefix === '' ? s : prefixed(s, prefix)));
     } catch (err) {
       // ClickHouse's own errors become the client's ClickHouseError (code, type), as over HTTP
       if (isClickHouseEngineError(err)) throw parseError(errorMessage(err));
       throw err instanceof SluiceError ? err : new SluiceError('CLICKHOUSE_ENGINE_FAILED', `embedded ClickHouse call failed: ${errorMessage(err)}`, { cause: err, retriable: true });
     }
   }
+}
+
+/** A session whose statements run after `prefix` (`USE …; SET …`) in the same engine call; a stream runs it first on its own. */
+function prefixed(s: ChdbSession, prefix: string): ChdbSession {
+  return {
+    query: (sql, format) => s.query(`${prefix}; ${sql}`, format),
+    queryWithFile: (data, sql, format) => s.queryWithFile(data, (file) => `${prefix}; ${sql(file)}`, format),
+    async *queryStream(sql, format) {
+      await s.query(prefix, 'TabSeparated');
+      yield* s.queryStream(sql, format);
+    },
+  };
 }
 
 /** `default_format` chooses the output format; every other setting is SET. */

@@ -266,6 +266,12 @@ describe.each(targets)('embedded ClickHouse through the $name', (target) => {
       }
     });
 
+    it('keeps a parameter with semicolons and quotes a value, never a statement', async () => {
+      const v = "x'; DROP DATABASE IF EXISTS system; SELECT '\\'; --";
+      const rs = await client.query({ query: 'SELECT {v:String} AS v, currentDatabase() AS db', query_params: { v }, clickhouse_settings: { max_threads: 3 }, format: 'JSONEachRow' });
+      expect(await rs.json()).toEqual([{ v, db: target.database }]);
+    });
+
     it('never leaks parameters or settings into the next request', async () => {
       await (await client.query({ query: 'SELECT {leak:String}', query_params: { leak: 'x' }, clickhouse_settings: { max_threads: 7 } })).text();
       const err = await caught(client.query({ query: 'SELECT {leak:String}' }));
