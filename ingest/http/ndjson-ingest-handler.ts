@@ -25,8 +25,12 @@ export interface NdjsonIngestDeps {
  * `{"accepted": n, "rejected": [{"line": 3, "reason": "schema_violation", "detail": "…"}]}`.
  * Lines are split on raw bytes and each is decoded strictly (invalid UTF-8 is a dead letter
  * `invalid_utf8`, as on every other path). While the store is failing the request is
- * refused with 503 and `Retry-After`, before anything is taken.
+ * refused with 503 and `Retry-After`, before anything is taken. A large body is decoded
+ * in slices of ~2 ms, so one request never holds the event loop for long.
  */
+/** Longest stretch of decoding before the handler yields to the event loop, ms. */
+const DECODE_SLICE_MS = 2;
+
 export function createNdjsonIngestHandler(deps: NdjsonIngestDeps) {
   const decoders = new Map<Signal, JsonEventDecoder>();
   return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> => {
@@ -64,7 +68,13 @@ export function createNdjsonIngestHandler(deps: NdjsonIngestDeps) {
     const items: DecodedItem[] = [];
     const rejected: { line: number; reason: string; detail: string }[] = [];
     let line = 0;
+    let sliceStartedMs = performance.now();
     for (let start = 0; start <= body.length; ) {
+      if (performance.now() - sliceStartedMs >= DECODE_SLICE_MS) {
+        // a large body is decoded in slices: the event loop serves gates and queries in between
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        sliceStartedMs = performance.now();
+      }
       let end = body.indexOf(0x0a, start);
       if (end === -1) end = body.length;
       line++;
