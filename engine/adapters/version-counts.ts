@@ -26,13 +26,15 @@ export function versionWindowQuery(r: VersionWindowRequest): { sql: string; para
  * Reads from `sli_rollups`, one query per window (in parallel). Windows end at an evaluated
  * minute boundary, whose rollups are durable before the judge saw them (ingest writes rows
  * before it publishes deltas), so an answer is kept for `cacheMs` (default 5 s): a burst of
- * gates on one release costs one query per window.
+ * gates on one release costs one query per window. An answer older than that is still
+ * served while its refresh runs (for up to another `cacheMs`), so gates do not queue behind
+ * the refresh query: a count is at most 2 × `cacheMs` plus one query old.
  */
 export class ClickHouseVersionCounts implements VersionCountsReader {
   private readonly client: ClickHouseClient;
   private readonly cacheMs: number;
   private readonly now: () => number;
-  private readonly cache = new Map<string, { atMs: number; value: Promise<VersionWindowCounts> }>();
+  private readonly cache = new Map<string, { atMs: number; value: Promise<VersionWindowCounts>; settled: boolean; refreshing: boolean }>();
 
   constructor(client: ClickHouseClient, opts: { cacheMs?: number; now?: () => number } = {}) {
     this.client = client;
@@ -49,16 +51,27 @@ export class ClickHouseVersionCounts implements VersionCountsReader {
     const nowMs = this.now();
     const hit = this.cache.get(key);
     if (hit !== undefined && nowMs - hit.atMs < this.cacheMs) return hit.value;
-    for (const [k, v] of this.cache) if (nowMs - v.atMs >= this.cacheMs) this.cache.delete(k);
-    const value = (async () => {
-      const q = versionWindowQuery(r);
-      const rs = await this.client.query({ query: q.sql, query_params: q.params, format: 'JSONEachRow' });
-      const rows = await rs.json<{ version: string; good: string | number; total: string | number }>();
-      return { ...r, versions: rows.map((row) => ({ version: row.version, good: Number(row.good), total: Number(row.total) })) };
-    })();
-    value.catch(() => this.cache.delete(key));
-    this.cache.set(key, { atMs: nowMs, value });
+    if (hit !== undefined && hit.settled && nowMs - hit.atMs < 2 * this.cacheMs) {
+      if (!hit.refreshing) {
+        hit.refreshing = true;
+        const fresh = this.read(r);
+        fresh.then(() => this.cache.set(key, { atMs: nowMs, value: fresh, settled: true, refreshing: false }), () => (hit.refreshing = false));
+      }
+      return hit.value;
+    }
+    for (const [k, v] of this.cache) if (nowMs - v.atMs >= 2 * this.cacheMs) this.cache.delete(k);
+    const value = this.read(r);
+    const entry = { atMs: nowMs, value, settled: false, refreshing: false };
+    value.then(() => (entry.settled = true), () => this.cache.delete(key));
+    this.cache.set(key, entry);
     return value;
+  }
+
+  private async read(r: VersionWindowRequest): Promise<VersionWindowCounts> {
+    const q = versionWindowQuery(r);
+    const rs = await this.client.query({ query: q.sql, query_params: q.params, format: 'JSONEachRow' });
+    const rows = await rs.json<{ version: string; good: string | number; total: string | number }>();
+    return { ...r, versions: rows.map((row) => ({ version: row.version, good: Number(row.good), total: Number(row.total) })) };
   }
 }
 

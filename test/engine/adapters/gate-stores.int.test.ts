@@ -89,6 +89,23 @@ describe('gate storage in ClickHouse', () => {
     ] });
     const [counts] = await new ClickHouseVersionCounts(client).counts([{ slo: 'checkout-availability', fromMs: T - 60 * MINUTE, toMs: T }]);
     expect(counts!.versions).toEqual([{ version: '1.1.0', good: 1000, total: 1010 }, { version: '1.2.0', good: 850, total: 1000 }]);
+
+    // cached 5 s; then served while a refresh runs (gates do not wait for it), and replaced by it; never older than 10 s
+    let nowMs = 0;
+    const cached = new ClickHouseVersionCounts(client, { cacheMs: 5_000, now: () => nowMs });
+    const window = [{ slo: 'checkout-availability', fromMs: T - 60 * MINUTE, toMs: T }];
+    const total12 = async () => (await cached.counts(window))[0]!.versions.find((v) => v.version === '1.2.0')!.total;
+    expect(await total12()).toBe(1000);
+    await client.insert({ table: 'sli_rollups', format: 'JSONEachRow', values: [row('1.2.0', T - 2 * MINUTE, 0, 100, 6)] });
+    nowMs = 4_000;
+    expect(await total12()).toBe(1000); // fresh enough
+    nowMs = 6_000;
+    expect(await total12()).toBe(1000); // stale answer served, refresh started
+    for (let i = 0; i < 100 && (await total12()) === 1000; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(await total12()).toBe(1100); // the refresh replaced it
+    await client.insert({ table: 'sli_rollups', format: 'JSONEachRow', values: [row('1.2.0', T - 3 * MINUTE, 0, 100, 7)] });
+    nowMs = 20_000;
+    expect(await total12()).toBe(1200); // too old to serve: read again before answering
   });
 
   it('reads an SLO\'s rules from its latest recorded definition', async () => {
