@@ -8,7 +8,7 @@
  *      a few minutes in; some incidents have no outage. Timed on its own.
  *   2. backtest: every service's availability SLO (critical tier: the workbook's 4 rules)
  *      over the 90 days — read, replayed boundary by boundary with the breach state machine,
- *      alerts scored against the incidents — BENCH_CONCURRENCY (2) at a time.
+ *      alerts scored against the incidents — BENCH_CONCURRENCY (4) at a time.
  *   3. tuning sweep: one SLO over the 90 days, a 50-point grid (5 window pairs × 10 burn
  *      rates), Pareto front and recommendation.
  * Prints figures (wall time, CPU-seconds of the process: chDB's threads included, load
@@ -34,7 +34,7 @@ import { mulberry32 } from '../platform/random/mulberry32.ts';
 process.env.UV_THREADPOOL_SIZE ??= '32'; // as bin/sluice.ts
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 100);
 const DAYS = Number(process.env.BENCH_DAYS ?? 90);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 2);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
 const MIN = 60_000;
 const DAY = 86_400_000;
 /** Days of history before the backtest range: a 28-day window, its warm-up day and the judge's horizon. */
