@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { SluiceError, errorMessage } from '../errors/sluice-error.ts';
 
@@ -8,8 +9,8 @@ import { SluiceError, errorMessage } from '../errors/sluice-error.ts';
  * A local write-ahead journal in front of ClickHouse for small records a caller waits on:
  * gate decisions and audit entries. An append is one `write(2)` of one NDJSON line to a
  * file under the data directory and is acknowledged when that call returns; a copier
- * inserts the journal's rows into their tables in the background (one insert per table
- * per journal file) and deletes a file once all of its rows are stored.
+ * inserts the journal's rows into their tables in the background (one insert per journal
+ * file, one file per table and round) and deletes a file once its rows are stored.
  *
  * **Why.** A ClickHouse insert costs a part on disk and, under ingest load, tens to
  * hundreds of milliseconds; a gate that waited for two of them (its decision, then its
@@ -20,9 +21,10 @@ import { SluiceError, errorMessage } from '../errors/sluice-error.ts';
  * may lose what was not yet written back (neither fsyncs; docs/storage.md) — at the cost
  * of one system call.
  *
- * **Exactly once.** Each journal file is copied with one insert per table whose
- * deduplication token names the file and the table (`insert_deduplication_token`; the
- * journaled tables keep `non_replicated_deduplication_window`). A copy that failed or was
+ * **Exactly once.** A journal file holds one table's rows as JSONEachRow — the bytes the
+ * copy inserts, never encoded again — and is copied with one insert whose deduplication
+ * token names the file (`insert_deduplication_token`; the journaled tables keep
+ * `non_replicated_deduplication_window`). A copy that failed or was
  * cut by a crash after its insert is repeated with the same token, so ClickHouse drops the
  * repeat; a file's name carries a random run id, so a later run never reuses a token.
  * A process that opens the directory copies the files a previous one left (`open`).
@@ -35,9 +37,9 @@ import { SluiceError, errorMessage } from '../errors/sluice-error.ts';
  * an append is refused (INSERT_JOURNAL_FULL, retriable), never dropped.
  */
 
-/** Where journaled rows go: one insert of JSONEachRow rows with a deduplication token. */
+/** Where journaled rows go: one insert of JSONEachRow bytes with a deduplication token. */
 export interface JournalTarget {
-  insert(table: string, rows: readonly Record<string, unknown>[], deduplicationToken: string): Promise<void>;
+  insert(table: string, jsonEachRow: Buffer, deduplicationToken: string): Promise<void>;
 }
 
 /** Structured logger (pino-compatible subset). */
@@ -62,7 +64,7 @@ export interface InsertJournalOptions {
 
 /** Counters and state for health and tests. */
 export interface InsertJournalMetrics {
-  /** Lines appended by this process. */
+  /** Appends by this process. */
   appended: number;
   /** Rows stored in ClickHouse by the copier (including rows recovered from an earlier run). */
   copiedRows: number;
@@ -70,8 +72,8 @@ export interface InsertJournalMetrics {
   inserts: number;
   /** Copies that failed (each retried). */
   copyFailures: number;
-  /** Lines recovered from files an earlier process left. */
-  recoveredLines: number;
+  /** Rows recovered from files an earlier process left. */
+  recoveredRows: number;
   /** Unreadable lines found in those files (a torn last line is one the writer never acknowledged). */
   unreadableLines: number;
   /** Bytes of rows not yet stored in ClickHouse. */
@@ -80,23 +82,22 @@ export interface InsertJournalMetrics {
   lastError: string | undefined;
 }
 
-interface JournalLine {
-  table: string;
-  rows: Record<string, unknown>[];
-}
-
+/** One journal file: the rows of one table, JSONEachRow, exactly the bytes the insert sends. */
 interface JournalFile {
   name: string;
-  lines: JournalLine[];
+  table: string;
+  chunks: Buffer[];
   bytes: number;
-  /** Sequence number of the last line appended to this file (0 for recovered files). */
+  rows: number;
+  /** Sequence number of the last append to this file (0 for recovered files). */
   lastSeq: number;
 }
 
-const FILE_RE = /^\d{13}-\d{6}-[0-9a-f]{8}\.ndjson$/;
+/** `<epoch ms>-<counter>-<run id>.<table>.ndjson` */
+const FILE_RE = /^\d{13}-\d{6}-[0-9a-f]{8}\.([A-Za-z_][A-Za-z0-9_]*)\.ndjson$/;
 
 export class InsertJournal {
-  readonly metrics: InsertJournalMetrics = { appended: 0, copiedRows: 0, inserts: 0, copyFailures: 0, recoveredLines: 0, unreadableLines: 0, backlogBytes: 0, lastError: undefined };
+  readonly metrics: InsertJournalMetrics = { appended: 0, copiedRows: 0, inserts: 0, copyFailures: 0, recoveredRows: 0, unreadableLines: 0, backlogBytes: 0, lastError: undefined };
   private readonly dir: string;
   private readonly target: JournalTarget;
   private readonly logger: InsertJournalLogger;
@@ -105,8 +106,8 @@ export class InsertJournal {
   private readonly retryDelayMs: number;
   private readonly runId = randomBytes(4).toString('hex');
   private fileCounter = 0;
-  /** The file appends go to (undefined until the first append after a seal). */
-  private current: (JournalFile & { fd: number }) | undefined;
+  /** The files appends go to, one per table (opened by the first append after a seal). */
+  private readonly current = new Map<string, JournalFile & { fd: number }>();
   /** Files closed to appends, oldest first, waiting to be copied. */
   private readonly sealed: JournalFile[] = [];
   private appendedSeq = 0;
@@ -136,8 +137,7 @@ export class InsertJournal {
     mkdirSync(journal.dir, { recursive: true });
     journal.recover();
     if (journal.sealed.length > 0) {
-      const lines = journal.sealed.reduce((n, f) => n + f.lines.length, 0);
-      journal.logger.info({ dir: journal.dir, files: journal.sealed.length, lines }, 'copying journal rows a previous process left');
+      journal.logger.info({ dir: journal.dir, files: journal.sealed.length, rows: journal.metrics.recoveredRows }, 'copying journal rows a previous process left');
       await journal.copyAll();
       if (journal.sealed.length > 0) {
         throw new SluiceError('INSERT_JOURNAL_RECOVERY_FAILED', `the journal in ${journal.dir} holds rows an earlier process acknowledged and they could not be stored: ${journal.metrics.lastError}. They stay there for the next start.`, { retriable: true });
@@ -154,6 +154,7 @@ export class InsertJournal {
   append(table: string, rows: readonly Record<string, unknown>[]): void {
     if (this.closed) throw new SluiceError('INSERT_JOURNAL_CLOSED', 'the insert journal is closed', { retriable: true });
     if (rows.length === 0) return;
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(table)) throw new SluiceError('INSERT_JOURNAL_BAD_TABLE', `not a table name: ${JSON.stringify(table)}`);
     if (this.metrics.backlogBytes > this.maxBacklogBytes) {
       throw new SluiceError(
         'INSERT_JOURNAL_FULL',
@@ -161,20 +162,23 @@ export class InsertJournal {
         { retriable: true },
       );
     }
-    const line = `${JSON.stringify({ table, rows })}\n`;
-    const bytes = Buffer.byteLength(line);
-    if (this.current === undefined) {
-      const name = `${String(Date.now()).padStart(13, '0')}-${String(this.fileCounter++ % 1_000_000).padStart(6, '0')}-${this.runId}.ndjson`;
-      this.current = { name, fd: openSync(path.join(this.dir, name), 'a', 0o600), lines: [], bytes: 0, lastSeq: 0 };
+    let text = '';
+    for (const row of rows) text += `${JSON.stringify(row)}\n`;
+    const buffer = Buffer.from(text);
+    let file = this.current.get(table);
+    if (file === undefined) {
+      const name = `${String(Date.now()).padStart(13, '0')}-${String(this.fileCounter++ % 1_000_000).padStart(6, '0')}-${this.runId}.${table}.ndjson`;
+      file = { name, table, fd: openSync(path.join(this.dir, name), 'a', 0o600), chunks: [], bytes: 0, rows: 0, lastSeq: 0 };
+      this.current.set(table, file);
     }
-    const buffer = Buffer.from(line);
     let written = 0;
-    while (written < buffer.length) written += writeSync(this.current.fd, buffer, written);
-    this.current.lines.push({ table, rows: rows.map((r) => ({ ...r })) });
-    this.current.bytes += bytes;
-    this.current.lastSeq = ++this.appendedSeq;
+    while (written < buffer.length) written += writeSync(file.fd, buffer, written);
+    file.chunks.push(buffer);
+    file.bytes += buffer.length;
+    file.rows += rows.length;
+    file.lastSeq = ++this.appendedSeq;
     this.metrics.appended++;
-    this.metrics.backlogBytes += bytes;
+    this.metrics.backlogBytes += buffer.length;
     this.schedule(this.copyDelayMs);
   }
 
@@ -218,19 +222,20 @@ export class InsertJournal {
         this.copying = undefined;
         if (this.closed) return;
         if (this.failures > 0) this.schedule(Math.min(30_000, this.retryDelayMs * 2 ** (this.failures - 1)));
-        else if (this.current !== undefined || this.waiters.length > 0) this.schedule(this.copyDelayMs);
+        else if (this.current.size > 0 || this.waiters.length > 0) this.schedule(this.copyDelayMs);
       });
     }, delayMs);
     this.timer.unref();
   }
 
-  /** Seals the current file and copies every sealed file, oldest first, until one fails. */
+  /** Seals the current files and copies every sealed file, oldest first, until one fails. */
   private async copyAll(): Promise<void> {
     this.seal();
     while (this.sealed.length > 0) {
       const file = this.sealed[0]!;
       try {
-        await this.copy(file);
+        // the file's bytes are already JSONEachRow: inserted as written, never encoded again
+        await this.target.insert(file.table, file.chunks.length === 1 ? file.chunks[0]! : Buffer.concat(file.chunks), `journal:${file.name}`);
       } catch (err) {
         this.failures++;
         this.metrics.copyFailures++;
@@ -239,8 +244,15 @@ export class InsertJournal {
         for (const w of this.waiters.splice(0)) w.reject(err);
         return;
       }
+      this.metrics.inserts++;
+      this.metrics.copiedRows += file.rows;
       this.sealed.shift();
-      unlinkSync(path.join(this.dir, file.name));
+      try {
+        unlinkSync(path.join(this.dir, file.name));
+      } catch (err) {
+        // left behind, it is copied again by the next start with the same token: dropped as a repeat
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.logger.error({ err, file: file.name }, 'copied journal file could not be deleted');
+      }
       this.failures = 0;
       this.metrics.lastError = undefined;
       this.metrics.backlogBytes -= file.bytes;
@@ -254,72 +266,61 @@ export class InsertJournal {
     }
   }
 
-  /** One insert per table of the file, in the order the tables first appear. */
-  private async copy(file: JournalFile): Promise<void> {
-    const byTable = new Map<string, Record<string, unknown>[]>();
-    for (const line of file.lines) {
-      const rows = byTable.get(line.table) ?? [];
-      for (const r of line.rows) rows.push(r);
-      byTable.set(line.table, rows);
-    }
-    for (const [table, rows] of byTable) {
-      await this.target.insert(table, rows, `journal:${file.name}:${table}`);
-      this.metrics.inserts++;
-      this.metrics.copiedRows += rows.length;
-    }
-  }
-
   private seal(): void {
-    const current = this.current;
-    if (current === undefined) return;
-    closeSync(current.fd);
-    this.current = undefined;
-    const { fd: _fd, ...file } = current;
-    this.sealed.push(file);
+    for (const { fd, ...file } of this.current.values()) {
+      closeSync(fd);
+      this.sealed.push(file);
+    }
+    this.current.clear();
   }
 
-  /** Loads the files an earlier process left, oldest first. */
+  /** Loads the files an earlier process left, oldest first; keeps each readable line as it was written. */
   private recover(): void {
     for (const name of readdirSync(this.dir).filter((n) => FILE_RE.test(n)).sort()) {
       const file = path.join(this.dir, name);
-      const text = readFileSync(file, 'utf8');
-      const lines: JournalLine[] = [];
-      const parts = text.split('\n');
-      let kept = false;
+      const table = FILE_RE.exec(name)![1]!;
+      const parts = readFileSync(file, 'utf8').split('\n');
+      const kept: string[] = [];
+      let copied = false;
       parts.forEach((part, i) => {
         if (part === '') return;
         const torn = i === parts.length - 1; // no newline after it: the write never finished
         try {
           if (torn) throw new Error('line not terminated');
-          const parsed = JSON.parse(part) as JournalLine;
-          if (typeof parsed.table !== 'string' || !Array.isArray(parsed.rows)) throw new Error('not a journal line');
-          lines.push(parsed);
+          const row: unknown = JSON.parse(part);
+          if (row === null || typeof row !== 'object' || Array.isArray(row)) throw new Error('not a row object');
+          kept.push(part);
         } catch (err) {
           this.metrics.unreadableLines++;
           this.logger.error({ file: name, line: i + 1, torn, err: errorMessage(err) }, torn ? 'journal line torn by a crash (never acknowledged); skipped' : 'unreadable journal line skipped; the file is kept as .unreadable');
-          if (!torn && !kept) {
+          if (!torn && !copied) {
             copyFileSync(file, `${file}.unreadable`);
-            kept = true;
+            copied = true;
           }
         }
       });
-      if (lines.length === 0) {
+      if (kept.length === 0) {
         unlinkSync(file);
         continue;
       }
-      this.metrics.recoveredLines += lines.length;
-      const bytes = Buffer.byteLength(text);
-      this.metrics.backlogBytes += bytes;
-      this.sealed.push({ name, lines, bytes, lastSeq: 0 });
+      const bytes = Buffer.from(`${kept.join('\n')}\n`);
+      this.metrics.recoveredRows += kept.length;
+      this.metrics.backlogBytes += bytes.length;
+      this.sealed.push({ name, table, chunks: [bytes], bytes: bytes.length, rows: kept.length, lastSeq: 0 });
     }
   }
 }
 
-/** The journal's target over a ClickHouse client: JSONEachRow with the token. */
+/** The journal's target over a ClickHouse client: the bytes as JSONEachRow, with the token. */
 export function clickHouseJournalTarget(client: ClickHouseClient): JournalTarget {
   return {
-    async insert(table, rows, deduplicationToken) {
-      await client.insert({ table, values: [...rows], format: 'JSONEachRow', clickhouse_settings: { insert_deduplication_token: deduplicationToken } });
+    async insert(table, jsonEachRow, deduplicationToken) {
+      const result = await client.exec({
+        query: `INSERT INTO ${table} FORMAT JSONEachRow`,
+        values: Readable.from([jsonEachRow]),
+        clickhouse_settings: { insert_deduplication_token: deduplicationToken },
+      });
+      result.stream.resume();
     },
   };
 }

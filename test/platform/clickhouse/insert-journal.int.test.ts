@@ -56,12 +56,12 @@ describe('insert journal over ClickHouse', () => {
     dead.append('audit_log', rows.slice(10));
     // the dead process's copier had inserted this file, and died before deleting it
     const [file] = readdirSync(dir);
-    await target.insert('audit_log', rows, `journal:${file}:audit_log`);
+    await target.insert('audit_log', Buffer.from(rows.map((r) => `${JSON.stringify(r)}\n`).join('')), `journal:${file}`);
     // (the dead journal is simply abandoned: no close, as after kill -9)
     const next = await InsertJournal.open({ dir, target, logger: quiet });
     expect(await countRows(client, "SELECT count() FROM audit_log WHERE chain = 'killed'")).toBe(25);
     expect(await countRows(client, "SELECT uniqExact(seq) FROM audit_log WHERE chain = 'killed'")).toBe(25);
-    expect(next.metrics.recoveredLines).toBe(2);
+    expect(next.metrics.recoveredRows).toBe(25);
     expect(readdirSync(dir)).toEqual([]);
     await next.close();
   });

@@ -13,7 +13,7 @@ class RecordingTarget implements JournalTarget {
   failNext = 0;
   gate: Promise<void> | undefined;
 
-  async insert(table: string, rows: readonly Record<string, unknown>[], token: string): Promise<void> {
+  async insert(table: string, jsonEachRow: Buffer, token: string): Promise<void> {
     await this.gate;
     if (this.failNext > 0) {
       this.failNext--;
@@ -21,7 +21,9 @@ class RecordingTarget implements JournalTarget {
     }
     if (this.tokens.has(token)) return;
     this.tokens.add(token);
-    this.inserts.push({ table, rows: [...rows], token });
+    const text = jsonEachRow.toString('utf8');
+    expect(text.endsWith('\n')).toBe(true);
+    this.inserts.push({ table, rows: text.slice(0, -1).split('\n').map((l) => JSON.parse(l) as Record<string, unknown>), token });
   }
 
   rowsOf(table: string): Record<string, unknown>[] {
@@ -43,14 +45,14 @@ describe('InsertJournal', () => {
       journal.append('gate_decisions', [{ decision_id: `d${i}` }]);
       journal.append('audit_log', [{ seq: i + 1 }]);
     }
-    // on disk before any copy: a process killed now loses nothing acknowledged
-    const files = readdirSync(dir);
-    expect(files).toHaveLength(1);
-    expect(readFileSync(path.join(dir, files[0]!), 'utf8').trim().split('\n')).toHaveLength(100);
+    // on disk before any copy, one JSONEachRow file per table: a process killed now loses nothing acknowledged
+    const files = readdirSync(dir).sort();
+    expect(files.map((f) => f.split('.').slice(1).join('.')).sort()).toEqual(['audit_log.ndjson', 'gate_decisions.ndjson']);
+    for (const f of files) expect(readFileSync(path.join(dir, f), 'utf8').trim().split('\n')).toHaveLength(50);
     expect(target.inserts).toHaveLength(0);
 
     await journal.settled();
-    expect(target.inserts.map((i) => i.table)).toEqual(['gate_decisions', 'audit_log']);
+    expect(target.inserts.map((i) => i.table).sort()).toEqual(['audit_log', 'gate_decisions']);
     expect(target.rowsOf('audit_log').map((r) => r.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
     expect(readdirSync(dir)).toEqual([]);
     expect(journal.metrics).toMatchObject({ appended: 100, copiedRows: 100, inserts: 2, backlogBytes: 0 });
@@ -65,16 +67,16 @@ describe('InsertJournal', () => {
     await first.settled(); // copied and deleted
     first.append('audit_log', [{ seq: 3 }]);
     first.append('gate_decisions', [{ decision_id: 'a' }]);
-    const [name] = readdirSync(dir);
+    const name = readdirSync(dir).find((f) => f.endsWith('.audit_log.ndjson'));
     // simulate "inserted, not yet deleted": the target already has this file's token
-    await target.insert('audit_log', [{ seq: 3 }], `journal:${name}:audit_log`);
+    await target.insert('audit_log', Buffer.from('{"seq":3}\n'), `journal:${name}`);
     // …and the crash tore a line it never acknowledged
-    appendFileSync(path.join(dir, name!), '{"table":"audit_log","rows":[{"seq":');
+    appendFileSync(path.join(dir, name!), '{"seq":');
 
     const second = await InsertJournal.open({ dir, target, logger: quiet });
     expect(target.rowsOf('audit_log').map((r) => r.seq)).toEqual([1, 2, 3]);
     expect(target.rowsOf('gate_decisions')).toEqual([{ decision_id: 'a' }]);
-    expect(second.metrics).toMatchObject({ recoveredLines: 2, unreadableLines: 1, backlogBytes: 0 });
+    expect(second.metrics).toMatchObject({ recoveredRows: 2, unreadableLines: 1, backlogBytes: 0 });
     expect(readdirSync(dir)).toEqual([]);
     await second.close();
   });
@@ -91,6 +93,12 @@ describe('InsertJournal', () => {
     for (let i = 0; i < 200 && journal.metrics.backlogBytes > 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect(target.rowsOf('audit_log').map((r) => r.seq)).toEqual([1, 2]);
     expect(journal.metrics.lastError).toBeUndefined();
+    await journal.close();
+  });
+
+  it('refuses a table name that is not an identifier (it names a file and an INSERT)', async () => {
+    const journal = await InsertJournal.open({ dir, target: new RecordingTarget(), logger: quiet });
+    expect(() => journal.append('audit_log; DROP TABLE x', [{ a: 1 }])).toThrow(expect.objectContaining({ code: 'INSERT_JOURNAL_BAD_TABLE' }));
     await journal.close();
   });
 
@@ -129,10 +137,10 @@ describe('InsertJournal', () => {
     const first = await InsertJournal.open({ dir, target, logger: quiet, copyDelayMs: 60_000 });
     first.append('audit_log', [{ seq: 1 }]);
     const [name] = readdirSync(dir);
-    appendFileSync(path.join(dir, name!), 'garbage\n{"table":"audit_log","rows":[{"seq":2}]}\n');
+    appendFileSync(path.join(dir, name!), 'garbage\n[1]\n{"seq":2}\n');
     const second = await InsertJournal.open({ dir, target, logger: quiet });
     expect(target.rowsOf('audit_log').map((r) => r.seq)).toEqual([1, 2]);
-    expect(second.metrics.unreadableLines).toBe(1);
+    expect(second.metrics.unreadableLines).toBe(2);
     expect(existsSync(path.join(dir, `${name}.unreadable`))).toBe(true);
     await second.close();
   });
