@@ -81,7 +81,18 @@ let sequence = 0;
  */
 export function newDecisionId(decidedAtMs: number): string {
   sequence = (sequence + 1) % 0x10000;
-  return `gd_${Math.max(0, Math.floor(decidedAtMs)).toString(16).padStart(12, '0')}${sequence.toString(16).padStart(4, '0')}${randomBytes(4).toString('hex')}`;
+  return `gd_${Math.max(0, Math.floor(decidedAtMs)).toString(16).padStart(12, '0')}${sequence.toString(16).padStart(4, '0')}${randomHex8()}`;
+}
+
+/** Random bytes drawn 4 KiB at a time: one call into the CSPRNG per 1,024 decisions, not one each. */
+const randomPool = { bytes: Buffer.alloc(0), at: 0 };
+function randomHex8(): string {
+  if (randomPool.at + 4 > randomPool.bytes.length) {
+    randomPool.bytes = randomBytes(4096);
+    randomPool.at = 0;
+  }
+  randomPool.at += 4;
+  return randomPool.bytes.toString('hex', randomPool.at - 4, randomPool.at);
 }
 
 /** An SLO's persisted state, reduced to what the gate reads. */
