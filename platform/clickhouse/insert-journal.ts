@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { SluiceError, errorMessage } from '../errors/sluice-error.ts';
+import type { ChdbEngineLogger } from './chdb-engine.ts';
 
 /**
  * A local write-ahead journal in front of ClickHouse for small records a caller waits on:
@@ -42,12 +43,8 @@ export interface JournalTarget {
   insert(table: string, jsonEachRow: Buffer, deduplicationToken: string): Promise<void>;
 }
 
-/** Structured logger (pino-compatible subset). */
-export interface InsertJournalLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+/** Structured logger (pino-compatible subset), as the engine's. */
+export type InsertJournalLogger = ChdbEngineLogger;
 
 export interface InsertJournalOptions {
   /** Directory of the journal files (created if missing), e.g. `<data dir>/journal`. */
