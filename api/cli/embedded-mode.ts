@@ -165,7 +165,8 @@ export async function runEmbedded(config: SluiceConfig, logger: Logger): Promise
     api.guardNdjson(createNdjsonIngestHandler({
       maxBodyBytes: 64 * 1024 * 1024,
       maxLineBytes: config.maxMessageBytes,
-      submit: (signal, items) => pipeline.accept(`http/${signal}`, signal, items, { wait: true }),
+      // large bodies are taken in slices: a gate waits for one slice, not for a request
+      submit: (signal, items) => pipeline.acceptInSlices(`http/${signal}`, signal, items),
       onRejectedRequest: (reason) => metrics.countRejectedRequest(`http:${reason}`),
     })),
     api.guardOtlp((() => {

@@ -245,11 +245,51 @@ export class IngestPipeline {
    * HTTP layer answers 503).
    */
   async accept(source: string, signal: Signal, items: DecodedItem[], opts: { wait?: boolean } = {}): Promise<void> {
+    this.admit();
+    const durables = new Map<IngestSegment, Promise<void>>();
+    await this.addEmbedded(source, signal, items, opts.wait ? durables : undefined);
+    if (opts.wait) {
+      this.opts.onWaiting?.();
+      await Promise.all(durables.values());
+    }
+  }
+
+  /**
+   * `accept` with `wait` for a large input (an NDJSON body of thousands of lines): the items
+   * are taken in slices of `sliceItems` (default 256), each the next position of the source,
+   * with a turn of the event loop between slices, so one request never holds the loop for
+   * long (a gate behind it waits for one slice, not for the request). Admission is decided
+   * once, before the first slice: the input is refused whole or taken whole. Resolves once
+   * every slice is durable.
+   */
+  async acceptInSlices(source: string, signal: Signal, items: DecodedItem[], opts: { sliceItems?: number } = {}): Promise<void> {
+    const size = opts.sliceItems ?? 256;
+    if (items.length <= size) return this.accept(source, signal, items, { wait: true });
+    this.admit();
+    const durables = new Map<IngestSegment, Promise<void>>();
+    for (let i = 0; i < items.length; i += size) {
+      if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      await this.addEmbedded(source, signal, items.slice(i, i + size), durables);
+    }
+    this.opts.onWaiting?.();
+    await Promise.all(durables.values());
+  }
+
+  /** Refuses an embedded input while stopping, while the store is failing, or while too much waits (retriable). */
+  private admit(): void {
     if (this.stopped) throw new SluiceError('INGEST_STOPPED', 'ingest is stopping', { retriable: true });
     if (this.retrying) throw new SluiceError('STORE_UNAVAILABLE', 'the store is failing; retry later', { retriable: true });
     if (this.rowCount > (this.opts.maxPendingRows ?? 50 * this.opts.batchMaxRows)) {
       throw new SluiceError('INGEST_BACKPRESSURE', `${this.rowCount} rows are waiting to be written; retry later`, { retriable: true });
     }
+  }
+
+  /**
+   * Adds the items as the next position of an embedded source, to its open segment; with
+   * `durables`, waits on that segment (once per segment) in the same turn as the add: a
+   * segment written later would already have settled its waiters.
+   */
+  private async addEmbedded(source: string, signal: Signal, items: DecodedItem[], durables?: Map<IngestSegment, Promise<void>>): Promise<void> {
     let state = this.embeddedReady.get(source) ?? (await this.embeddedState(source, signal));
     if (state.next >= (state.generation + 1) * EMBEDDED_POSITIONS_PER_GENERATION) {
       // a billion inputs in one run: the next generation continues the numbering
@@ -262,10 +302,10 @@ export class IngestPipeline {
     const position = state.next++;
     this.addTo(segment, position, items, {});
     if (segment.maxEventTimeMs > state.maxEventTimeMs) state.maxEventTimeMs = segment.maxEventTimeMs;
-    if (opts.wait) {
+    if (durables !== undefined && !durables.has(segment)) {
       const durable = segment.durable();
-      this.opts.onWaiting?.();
-      await durable;
+      durable.catch(() => undefined); // awaited once every slice is in; a failure before then is not unhandled
+      durables.set(segment, durable);
     }
   }
 

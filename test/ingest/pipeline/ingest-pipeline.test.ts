@@ -280,6 +280,46 @@ describe('IngestPipeline', () => {
     expect(metrics.snapshot()).toMatchObject({ accepted: { spans: 2 }, notStored: { older_than_raw_retention: 1 } });
   });
 
+  it('takes a large embedded input in slices with turns of the event loop between them, whole, acknowledged once all is durable', async () => {
+    const writer = new InMemoryRowWriter();
+    const { p } = pipeline({ writer, batchMaxRows: 10_000 });
+    const items = Array.from({ length: 1_000 }, (_, i) => decoder.decode(bytes(spanJson(i)))[0]!);
+    let turns = 0;
+    let counting = true;
+    const tick = () => {
+      if (!counting) return;
+      turns++;
+      setImmediate(tick);
+    };
+    setImmediate(tick);
+    let acked = false;
+    const ack = p.acceptInSlices('http/spans', 'spans', items, { sliceItems: 100 }).then(() => (acked = true));
+    // a flush lands while slices are still being added: the slices before it and after it are both waited for
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    await p.flush();
+    expect(acked).toBe(false);
+    for (let i = 0; i < 20 && writer.rows('spans_raw').length < 1_000; i++) {
+      await new Promise((r) => setImmediate(r));
+      await p.flush();
+    }
+    await ack;
+    counting = false;
+    expect(turns).toBeGreaterThanOrEqual(9); // other work ran between the 10 slices
+    expect(writer.rows('spans_raw')).toHaveLength(1_000);
+    expect(new Set(writer.rows('spans_raw').map((r) => r.span_id)).size).toBe(1_000);
+  });
+
+  it('refuses a large embedded input whole, before its first slice, under backpressure', async () => {
+    const writer = new InMemoryRowWriter();
+    const { p } = pipeline({ writer, batchMaxRows: 10, maxPendingRows: 50 });
+    await p.accept('http/spans', 'spans', Array.from({ length: 60 }, (_, i) => decoder.decode(bytes(spanJson(i)))[0]!));
+    const items = Array.from({ length: 500 }, (_, i) => decoder.decode(bytes(spanJson(100 + i)))[0]!);
+    await expect(p.acceptInSlices('http/spans', 'spans', items, { sliceItems: 100 })).rejects.toMatchObject({ code: 'INGEST_BACKPRESSURE' });
+    await p.flush();
+    expect(writer.rows('spans_raw')).toHaveLength(60); // nothing of the refused input
+  });
+
   it('acknowledges an embedded input only once it is durable; concurrent inputs share one flush (group commit)', async () => {
     const writer = new InMemoryRowWriter();
     const inserts: string[] = [];
