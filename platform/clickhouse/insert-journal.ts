@@ -86,8 +86,8 @@ interface JournalFile {
   chunks: Buffer[];
   bytes: number;
   rows: number;
-  /** Sequence number of the last append to this file (0 for recovered files). */
-  lastSeq: number;
+  /** Sequence number of the first append to this file (0 for recovered files, copied before any append). */
+  firstSeq: number;
 }
 
 /** `<epoch ms>-<counter>-<run id>.<table>.ndjson` */
@@ -108,7 +108,6 @@ export class InsertJournal {
   /** Files closed to appends, oldest first, waiting to be copied. */
   private readonly sealed: JournalFile[] = [];
   private appendedSeq = 0;
-  private copiedSeq = 0;
   private waiters: { seq: number; resolve: () => void; reject: (err: unknown) => void }[] = [];
   private timer: NodeJS.Timeout | undefined;
   private copying: Promise<void> | undefined;
@@ -165,7 +164,7 @@ export class InsertJournal {
     let file = this.current.get(table);
     if (file === undefined) {
       const name = `${String(Date.now()).padStart(13, '0')}-${String(this.fileCounter++ % 1_000_000).padStart(6, '0')}-${this.runId}.${table}.ndjson`;
-      file = { name, table, fd: openSync(path.join(this.dir, name), 'a', 0o600), chunks: [], bytes: 0, rows: 0, lastSeq: 0 };
+      file = { name, table, fd: openSync(path.join(this.dir, name), 'a', 0o600), chunks: [], bytes: 0, rows: 0, firstSeq: this.appendedSeq + 1 };
       this.current.set(table, file);
     }
     let written = 0;
@@ -173,7 +172,7 @@ export class InsertJournal {
     file.chunks.push(buffer);
     file.bytes += buffer.length;
     file.rows += rows.length;
-    file.lastSeq = ++this.appendedSeq;
+    this.appendedSeq++;
     this.metrics.appended++;
     this.metrics.backlogBytes += buffer.length;
     this.schedule(this.copyDelayMs);
@@ -182,7 +181,7 @@ export class InsertJournal {
   /** Resolves when every row appended before this call is stored in ClickHouse; rejects with the error of a copy that failed. */
   settled(): Promise<void> {
     const seq = this.appendedSeq;
-    if (this.copiedSeq >= seq) return Promise.resolve();
+    if (this.oldestUncopiedSeq() > seq) return Promise.resolve();
     if (this.failures > 0) {
       return Promise.reject(new SluiceError('INSERT_JOURNAL_BEHIND', `recent rows are not yet stored in ClickHouse: ${this.metrics.lastError}`, { retriable: true }));
     }
@@ -253,14 +252,24 @@ export class InsertJournal {
       this.failures = 0;
       this.metrics.lastError = undefined;
       this.metrics.backlogBytes -= file.bytes;
-      this.copiedSeq = Math.max(this.copiedSeq, file.lastSeq);
+      // an append is stored once no file holding it or an earlier one is left: files of one
+      // round are copied table by table, so a later file may land before an earlier one
+      const oldest = this.oldestUncopiedSeq();
       const waiting = this.waiters;
       this.waiters = [];
       for (const w of waiting) {
-        if (w.seq <= this.copiedSeq) w.resolve();
+        if (w.seq < oldest) w.resolve();
         else this.waiters.push(w);
       }
     }
+  }
+
+  /** The first sequence number not yet stored: the oldest first append of a file waiting or open. */
+  private oldestUncopiedSeq(): number {
+    let oldest = Infinity;
+    for (const f of this.sealed) oldest = Math.min(oldest, f.firstSeq);
+    for (const f of this.current.values()) oldest = Math.min(oldest, f.firstSeq);
+    return oldest;
   }
 
   private seal(): void {
@@ -303,7 +312,7 @@ export class InsertJournal {
       const bytes = Buffer.from(`${kept.join('\n')}\n`);
       this.metrics.recoveredRows += kept.length;
       this.metrics.backlogBytes += bytes.length;
-      this.sealed.push({ name, table, chunks: [bytes], bytes: bytes.length, rows: kept.length, lastSeq: 0 });
+      this.sealed.push({ name, table, chunks: [bytes], bytes: bytes.length, rows: kept.length, firstSeq: 0 });
     }
   }
 }

@@ -59,6 +59,32 @@ describe('InsertJournal', () => {
     await journal.close();
   });
 
+  it('settles a read only when every file holding an earlier append is stored, whatever order the tables are copied in', async () => {
+    let releaseAudit!: () => void;
+    const auditHeld = new Promise<void>((r) => (releaseAudit = r));
+    const stored: string[] = [];
+    const target: JournalTarget = {
+      async insert(table) {
+        if (table === 'audit_log') await auditHeld;
+        stored.push(table);
+      },
+    };
+    const journal = await InsertJournal.open({ dir, target, logger: quiet, copyDelayMs: 60_000 });
+    journal.append('gate_decisions', [{ decision_id: 'a' }]);
+    journal.append('audit_log', [{ seq: 1 }]); // earlier than the next decision
+    journal.append('gate_decisions', [{ decision_id: 'b' }]);
+    let settled = false;
+    const read = journal.settled().then(() => (settled = true));
+    for (let i = 0; i < 20 && stored.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(stored).toEqual(['gate_decisions']); // the decisions' file landed first…
+    await new Promise((r) => setTimeout(r, 20));
+    expect(settled).toBe(false); // …but the audit entry appended before 'b' is not stored yet
+    releaseAudit();
+    await read;
+    expect(stored).toEqual(['gate_decisions', 'audit_log']);
+    await journal.close();
+  });
+
   it('copies what a killed process left, exactly once, even when that process had already inserted it', async () => {
     const target = new RecordingTarget();
     // the first process: its copier inserted the first file, then the process died before deleting it
