@@ -71,32 +71,22 @@ export async function runEmbedded(config: SluiceConfig, logger: Logger): Promise
   stops.push(() => clickhouse.close());
   const { applied } = await migrate(clickhouse);
   logger.info({ applied }, 'ClickHouse schema up to date');
+  /** A start-up step that, failing, stops what already runs and rethrows. */
+  const orStopAll = <T>(step: Promise<T>): Promise<T> => step.catch(async (err: unknown) => {
+    for (const stop of stops.reverse()) await stop();
+    throw err;
+  });
   // gate decisions and audit entries are acknowledged once in the data directory's journal,
   // and copied into ClickHouse in the background (platform/clickhouse/insert-journal.ts)
-  let journal: InsertJournal | undefined;
-  if (dataDir !== undefined) {
-    try {
-      journal = await InsertJournal.open({ dir: journalDirOf(dataDir), target: clickHouseJournalTarget(clickhouse), logger: logger.child({ component: 'insert-journal' }) });
-    } catch (err) {
-      for (const stop of stops.reverse()) await stop();
-      throw err;
-    }
-    const opened = journal;
-    stops.push(() => opened.close());
-  }
+  const journal = dataDir === undefined
+    ? undefined
+    : await orStopAll(InsertJournal.open({ dir: journalDirOf(dataDir), target: clickHouseJournalTarget(clickhouse), logger: logger.child({ component: 'insert-journal' }) }));
+  if (journal !== undefined) stops.push(() => journal.close());
   // tokens and audit log; the auth mode (SLUICE_AUTH): open only on loopback while no token
   // exists — an unsafe combination stops start-up here, before anything else runs
-  const access = await openApiAccess({ setting: config.auth, host: config.host, port: config.httpPort, process: 'embedded', clickhouse, journal, logger })
-    .catch(async (err: unknown) => {
-      for (const stop of stops.reverse()) await stop();
-      throw err;
-    });
+  const access = await orStopAll(openApiAccess({ setting: config.auth, host: config.host, port: config.httpPort, process: 'embedded', clickhouse, journal, logger }));
   // gate policies (SLUICE_POLICY_DIR): an invalid file stops start-up here, naming its path and field
-  const policies = await openGatePolicies({ dir: config.policyDir, clickhouse, logger, audit: access.audit })
-    .catch(async (err: unknown) => {
-      for (const stop of stops.reverse()) await stop();
-      throw err;
-    });
+  const policies = await orStopAll(openGatePolicies({ dir: config.policyDir, clickhouse, logger, audit: access.audit }));
   stops.push(() => policies.catalog.close());
 
   const engine = await SliEngine.start({ clickhouse, logger, sloDir: config.sloDir, allowedLatenessMs: config.allowedLatenessMs, idleSourceMs: config.idleSourceMs });
