@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { isTransientStoreError } from '../../platform/clickhouse/clickhouse-error-kind.ts';
 import { SluiceError, errorMessage, isRetriable } from '../../platform/errors/sluice-error.ts';
@@ -547,9 +548,9 @@ export class IngestPipeline {
     // second one (after a sealed replay segment, or while the first is in flight) waits; a
     // replayed segment waits until it reaches its end (its bounds, hence its insert tokens,
     // must be the dead owner's: written early, what of the original landed would count twice)
-    const taken: IngestSegment[] = [];
+    let taken: IngestSegment[] = [];
     const seen = new Set<string>();
-    const rest: IngestSegment[] = [];
+    let rest: IngestSegment[] = [];
     for (const s of this.segments) {
       if (seen.has(s.key) || this.writing.has(s.key) || s.replayIncomplete) rest.push(s);
       else {
@@ -558,6 +559,12 @@ export class IngestPipeline {
         if (this.open.get(s.key) === s) this.open.delete(s.key);
       }
     }
+    // a write group (embedded segments that shared inserts) is retried whole or waits: its
+    // inserts carry one token for all its members
+    const incomplete = incompleteGroups(taken);
+    const flushed = incomplete.size === 0 ? taken : taken.filter((s) => !incomplete.has(s.group!.id));
+    if (flushed.length < taken.length) rest = this.segments.filter((s) => !flushed.includes(s));
+    taken = flushed;
     if (taken.length === 0) return new Map();
     for (const s of taken) this.writing.add(s.key);
     this.segments = rest;
@@ -608,8 +615,19 @@ export class IngestPipeline {
     const live = await this.fence(segments, retryHooks, hooks);
     const tasks: (() => Promise<void>)[] = [];
     for (const segment of live) {
+      if (segment.generation === undefined) continue;
+      const signalOf = () => segment.signal;
       for (const [table, rows] of segment.rows) {
-        if (rows.length > 0) tasks.push(() => this.insertIsolating(table, rows, segment.token(table), segment, retryHooks));
+        if (rows.length > 0) tasks.push(() => this.insertIsolating(table, rows, segment.token(table), signalOf, retryHooks));
+      }
+    }
+    // embedded segments share one insert per table: each insert costs ClickHouse a new part
+    // (~5 ms of CPU whatever its size, and merges later), and HTTP sources make many small
+    // segments. Their positions are never reused (generations), so only a retry of the same
+    // group must find the same token; Kafka segments keep theirs, which a new owner replays.
+    for (const group of writeGroups(live.filter((s) => s.generation === undefined))) {
+      for (const [table, rows] of group.rows) {
+        if (rows.length > 0) tasks.push(() => this.insertIsolating(table, rows, group.token(table), group.signalOf, retryHooks));
       }
     }
     await runLimited(tasks, this.opts.insertConcurrency ?? 4);
@@ -689,7 +707,7 @@ export class IngestPipeline {
    * store) is narrowed down by halving — each half with a token derived from the whole, so
    * a replay halves the same way — until the offending row is dead-lettered alone.
    */
-  private async insertIsolating(table: string, rows: Row[], token: string, segment: IngestSegment, retryHooks: FlushHooks): Promise<void> {
+  private async insertIsolating(table: string, rows: Row[], token: string, signalOf: (row: Row) => Signal, retryHooks: FlushHooks): Promise<void> {
     try {
       await this.withRetry(() => this.opts.writer.insert(table, rows, token), retryHooks);
       const signal = TABLE_SIGNAL.get(table);
@@ -699,8 +717,8 @@ export class IngestPipeline {
       if (!(err instanceof SluiceError && err.code === 'CLICKHOUSE_ROW_REJECTED') || isRetriable(err)) throw err;
       if (rows.length > 1) {
         const half = Math.ceil(rows.length / 2);
-        await this.insertIsolating(table, rows.slice(0, half), `${token}/a`, segment, retryHooks);
-        await this.insertIsolating(table, rows.slice(half), `${token}/b`, segment, retryHooks);
+        await this.insertIsolating(table, rows.slice(0, half), `${token}/a`, signalOf, retryHooks);
+        await this.insertIsolating(table, rows.slice(half), `${token}/b`, signalOf, retryHooks);
         return;
       }
       const row = rows[0]!;
@@ -708,8 +726,8 @@ export class IngestPipeline {
       this.opts.metrics.countDeadLetter(reason);
       this.opts.logger.warn({ table, err: errorMessage(err) }, 'the store refused a row; it is dead-lettered');
       if (table === DEAD_LETTER_TABLE) return; // a dead letter the store refuses is counted and logged, nothing more to do
-      const letter = deadLetterRow(segment.signal, reason, `${table}: ${errorMessage(err)}`, Buffer.from(JSON.stringify(row)), rowPosition(row), this.opts.now());
-      await this.insertIsolating(DEAD_LETTER_TABLE, [letter], `${token}/rejected`, segment, retryHooks);
+      const letter = deadLetterRow(signalOf(row), reason, `${table}: ${errorMessage(err)}`, Buffer.from(JSON.stringify(row)), rowPosition(row), this.opts.now());
+      await this.insertIsolating(DEAD_LETTER_TABLE, [letter], `${token}/rejected`, signalOf, retryHooks);
     }
   }
 
@@ -763,6 +781,59 @@ const TABLE_SIGNAL = new Map(Object.entries(SIGNAL_TABLES).map(([signal, t]) => 
 
 function rowPosition(row: Row): SourcePosition {
   return { source: String(row.source), partition: Number(row.source_partition), offset: Number(row.source_offset) };
+}
+
+/** Ids of the write groups with members missing from `segments`. */
+function incompleteGroups(segments: readonly IngestSegment[]): Set<string> {
+  const counts = new Map<string, number>();
+  for (const s of segments) if (s.group) counts.set(s.group.id, (counts.get(s.group.id) ?? 0) + 1);
+  const incomplete = new Set<string>();
+  for (const s of segments) if (s.group && counts.get(s.group.id)! < s.group.size) incomplete.add(s.group.id);
+  return incomplete;
+}
+
+interface WriteGroup {
+  /** Rows per table, members in order. */
+  rows: Map<string, Row[]>;
+  /** The insert deduplication token of one table's rows: a lone segment keeps its own. */
+  token(table: string): string;
+  /** The signal of a row's source (for a row the store refuses). */
+  signalOf(row: Row): Signal;
+}
+
+/**
+ * Embedded segments as write groups: those already written together keep their group (a
+ * retry); the others form a new one, named by its members' positions — unique, since an
+ * embedded source never reuses a position.
+ */
+function writeGroups(segments: readonly IngestSegment[]): WriteGroup[] {
+  const fresh = segments.filter((s) => s.group === undefined);
+  if (fresh.length > 0) {
+    const id = createHash('sha256').update(fresh.map((s) => `${s.source}:${s.partition}:${s.lo}-${s.hi}`).join('|')).digest('hex').slice(0, 32);
+    for (const s of fresh) s.group = { id, size: fresh.length };
+  }
+  const byId = new Map<string, IngestSegment[]>();
+  for (const s of segments) {
+    const members = byId.get(s.group!.id);
+    if (members) members.push(s);
+    else byId.set(s.group!.id, [s]);
+  }
+  return [...byId].map(([id, members]) => {
+    const rows = new Map<string, Row[]>();
+    for (const m of members) {
+      for (const [table, list] of m.rows) {
+        const all = rows.get(table);
+        if (all === undefined) rows.set(table, members.length === 1 ? list : list.slice());
+        else for (const row of list) all.push(row);
+      }
+    }
+    const signals = new Map(members.map((m) => [m.source, m.signal]));
+    return {
+      rows,
+      token: (table) => (members.length === 1 ? members[0]!.token(table) : `${table}:group:${id}`),
+      signalOf: (row) => signals.get(String(row.source)) ?? members[0]!.signal,
+    };
+  });
 }
 
 /** Runs tasks with at most `limit` at a time; rejects with the first failure after all settle. */

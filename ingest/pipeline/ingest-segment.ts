@@ -40,6 +40,12 @@ export class IngestSegment {
   maxEventTimeMs = -1;
   /** Per-participant state (each participant keys it by itself). */
   readonly scratch = new Map<object, unknown>();
+  /**
+   * The write group of an embedded segment, fixed at its first write: embedded segments of
+   * one flush share one insert per table, with a token naming the group, so a retry must
+   * write the same group (ingest-pipeline.ts, writeSegments).
+   */
+  group: { id: string; size: number } | undefined;
   private readonly waiters: { resolve: () => void; reject: (err: unknown) => void }[] = [];
 
   constructor(opts: { source: string; partition: number; signal: Signal; generation?: number | undefined; sealAt?: number | undefined }) {

@@ -105,4 +105,47 @@ describe('EmbeddedFlusher', () => {
     expect(inner.rows('spans_raw')).toHaveLength(3);
     await flusher.stop();
   });
+
+  it('writes one flush at a time: requests from several sources arriving meanwhile share the next one, one insert per table', async () => {
+    const { writer, inner, gates } = gatedWriter();
+    const q = new IngestPipeline({
+      writer, progress: new InMemoryProgressStore(), writerId: 'test', metrics: new IngestMetrics(), logger: silentLogger(), now: () => BASE_TIME_MS + 60_000,
+      batchMaxRows: 1_000, batchMaxDelayMs: 1_000, onWaiting: () => flusher.kick(),
+    });
+    const flusher = new EmbeddedFlusher(q, silentLogger(), 1_000, { lingerMs: 0 });
+    const request = (source: string, i: number) => q.accept(source, 'spans', span(i), { wait: true });
+    const first = request('http/spans', 1);
+    while (gates.length < 1) await tick();
+    const later = [request('otlp/spans', 2), request('sim/spans', 3), request('http/spans', 4)];
+    await tick();
+    expect(gates).toHaveLength(1); // other sources wait too: one flush at a time
+    gates[0]!.release();
+    await first;
+    while (gates.length < 2) await tick();
+    gates[1]!.release();
+    await Promise.all(later);
+    expect(gates).toHaveLength(2);
+    expect(gates[1]!.token).toMatch(/^spans_raw:group:[0-9a-f]{32}$/);
+    expect(inner.rows('spans_raw').map((r) => r.source).sort()).toEqual(['http/spans', 'http/spans', 'otlp/spans', 'sim/spans']);
+    await flusher.stop();
+  });
+
+  it('lets a first request wait lingerMs for company when nothing is being written', async () => {
+    const { writer, inner, gates } = gatedWriter();
+    const q = new IngestPipeline({
+      writer, progress: new InMemoryProgressStore(), writerId: 'test', metrics: new IngestMetrics(), logger: silentLogger(), now: () => BASE_TIME_MS + 60_000,
+      batchMaxRows: 1_000, batchMaxDelayMs: 1_000, onWaiting: () => flusher.kick(),
+    });
+    const flusher = new EmbeddedFlusher(q, silentLogger(), 1_000, { lingerMs: 30 });
+    const spans = q.accept('http/spans', 'spans', span(1), { wait: true });
+    await tick();
+    expect(gates).toHaveLength(0); // lingering
+    const more = q.accept('otlp/spans', 'spans', span(2), { wait: true });
+    while (gates.length < 1) await tick();
+    gates[0]!.release();
+    await Promise.all([spans, more]);
+    expect(gates).toHaveLength(1); // both in one insert
+    expect(inner.rows('spans_raw')).toHaveLength(2);
+    await flusher.stop();
+  });
 });

@@ -5,6 +5,7 @@ import { IngestPipeline, type IngestPipelineOptions } from '../../../ingest/pipe
 import { InMemoryProgressStore } from '../../../ingest/pipeline/partition-progress.ts';
 import { InMemoryRowWriter, type RowWriter } from '../../../ingest/sink/clickhouse-row-writer.ts';
 import type { Row } from '../../../ingest/sink/signal-rows.ts';
+import { SluiceError } from '../../../platform/errors/sluice-error.ts';
 import { silentLogger } from '../../../platform/logging/logger.ts';
 import { BASE_TIME_MS, spanJson } from '../../support/span-fixtures.ts';
 
@@ -336,6 +337,37 @@ describe('IngestPipeline', () => {
     await Promise.all(acks);
     expect(acked).toBe(3);
     expect(inserts).toEqual(['spans_raw:http/spans:0:0-2']);
+  });
+
+  it('writes the embedded sources of one flush with one insert per table, and retries a failed group whole, never regrouped', async () => {
+    const writer = new InMemoryRowWriter();
+    const inserts: string[] = [];
+    let failDeadLetters = 1;
+    const failing: RowWriter = {
+      insert: async (t, r, k) => {
+        inserts.push(k);
+        if (t === 'dead_letters' && failDeadLetters-- > 0) throw new SluiceError('TEST_REFUSED', 'refused once', { retriable: false });
+        await writer.insert(t, r, k);
+      },
+    };
+    const { p } = pipeline({ writer: failing, batchMaxRows: 1_000 });
+    await p.accept('http/spans', 'spans', [...decoder.decode(bytes(spanJson(1))), ...decoder.decode(Buffer.from('{nope'))]);
+    await p.accept('otlp/spans', 'spans', decoder.decode(bytes(spanJson(2))));
+    await expect(p.flush()).rejects.toThrow(/refused once/);
+    const group = inserts.find((k) => k.startsWith('spans_raw:group:'))!;
+    expect(group).toBeDefined();
+    expect(inserts.filter((k) => k.startsWith('spans_raw'))).toEqual([group]); // both sources, one insert
+    expect(writer.rows('spans_raw')).toHaveLength(2); // that insert landed; dead_letters did not
+    // a third source arrives before the retry: it is written on its own, the group exactly as before
+    await p.accept('sim/spans', 'spans', decoder.decode(bytes(spanJson(3))));
+    inserts.length = 0;
+    await p.flush();
+    const retried = inserts.filter((k) => k.startsWith('spans_raw'));
+    expect(retried).toHaveLength(2);
+    expect(retried).toContain(group);
+    expect(retried.filter((k) => k.startsWith('spans_raw:sim/spans:0:'))).toHaveLength(1);
+    expect(writer.rows('spans_raw').map((r) => r.source).sort()).toEqual(['http/spans', 'otlp/spans', 'sim/spans']); // nothing twice
+    expect(writer.rows('dead_letters')).toHaveLength(1);
   });
 
   it('continues an embedded source after a restart in a new generation of positions, past every one it used', async () => {
