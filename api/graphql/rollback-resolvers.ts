@@ -1,6 +1,8 @@
 import type { RollbackRequest } from '../../engine/core/release/rollback-request.ts';
-import type { DeliveryAttempt } from '../../engine/adapters/rollback-store.ts';
+import { z } from 'zod';
+import type { DeliveryAttempt, StoredRollbackRequest } from '../../engine/adapters/rollback-store.ts';
 import { apiError } from './api-error.ts';
+import { pageSize, paginate } from './cursor-pagination.ts';
 import { releaseDepsOf, type ReleaseDeps } from './release-deps.ts';
 
 /** A rollback request as the GraphQL `RollbackRequest` type. */
@@ -17,19 +19,33 @@ const deliveryView = (a: DeliveryAttempt) => ({
   target: a.target, attempt: a.attempt, at: a.atMs, outcome: a.outcome, statusCode: a.statusCode, detail: a.detail, durationMs: a.durationMs, nextAttemptAt: a.nextAttemptAtMs,
 });
 
+/** Cursor key of a rollback request: requested at (epoch ms) and id, the list's order. */
+const ROLLBACK_KEY = z.tuple([z.number().int(), z.string()]);
+
 /** `rollbackRequests` (query: the requests and their delivery log; subscription: as this process makes them). */
 export function rollbackResolvers(deps: ReleaseDeps | undefined) {
   return {
     Query: {
-      rollbackRequests: async (_: unknown, args: { service?: string | null; since?: number | null; first?: number | null }) => {
+      rollbackRequests: async (_: unknown, args: { service?: string | null; since?: number | null; first?: number | null; after?: string | null }) => {
         const d = releaseDepsOf(deps);
-        const first = args.first ?? 50;
-        if (!Number.isInteger(first) || first < 1 || first > 500) throw apiError('BAD_USER_INPUT', '`first` must be 1–500', { argument: 'first' });
-        const stored = await d.rollbacks.list({ service: args.service ?? undefined, sinceMs: args.since ?? undefined, limit: first });
-        return Promise.all(stored.map(async (s) => ({
-          request: rollbackRequestView(s.request), state: s.state, updatedAt: s.updatedAtMs,
-          deliveries: (await d.rollbacks.deliveries(s.request.requestId)).map(deliveryView),
-        })));
+        const page = await paginate({
+          kind: 'rollbackRequests', first: pageSize(args.first, { default: 50, max: 500 }), after: args.after, keySchema: ROLLBACK_KEY,
+          keyOf: (s: StoredRollbackRequest) => [s.request.requestedAtMs, s.request.requestId] as [number, string],
+          fetch: (limit, before) => d.rollbacks.list({
+            service: args.service ?? undefined, sinceMs: args.since ?? undefined, limit,
+            before: before && { requestedAtMs: before[0], requestId: before[1] },
+          }),
+        });
+        return {
+          pageInfo: page.pageInfo,
+          edges: await Promise.all(page.edges.map(async ({ cursor, node: s }) => ({
+            cursor,
+            node: {
+              request: rollbackRequestView(s.request), state: s.state, updatedAt: s.updatedAtMs,
+              deliveries: (await d.rollbacks.deliveries(s.request.requestId)).map(deliveryView),
+            },
+          }))),
+        };
       },
     },
     Subscription: {

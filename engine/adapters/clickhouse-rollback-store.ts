@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { fromDateTime64, toDateTime64 } from '../../platform/clickhouse/clickhouse-time.ts';
 import { RollbackRequestSchema } from '../core/release/rollback-request.ts';
-import type { DeliveryAttempt, DeliveryOutcome, RollbackState, RollbackStore, StoredRollbackRequest } from './rollback-store.ts';
+import type { DeliveryAttempt, DeliveryOutcome, RollbackListFilter, RollbackState, RollbackStore, StoredRollbackRequest } from './rollback-store.ts';
 
 interface RequestRow {
   request_id: string;
@@ -22,14 +22,19 @@ interface DeliveryRow {
   next_attempt_at: string | null;
 }
 
-/** SQL (as a value) for the newest requests, optionally of one service, from a time on. */
-export function rollbackListQuery(filter: { service?: string | undefined; sinceMs?: number | undefined; limit: number }): { sql: string; params: Record<string, unknown> } {
+/** SQL (as a value) for the newest requests, optionally of one service, from a time on, older than a page's last one. */
+export function rollbackListQuery(filter: RollbackListFilter): { sql: string; params: Record<string, unknown> } {
   return {
     sql: `SELECT request_id, payload, state, updated_at FROM rollback_requests FINAL
           WHERE ({service:Nullable(String)} IS NULL OR service = {service:Nullable(String)})
             AND requested_at >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')
+            AND ({beforeId:Nullable(String)} IS NULL
+                 OR (requested_at, request_id) < (fromUnixTimestamp64Milli({beforeMs:Int64}, 'UTC'), ifNull({beforeId:Nullable(String)}, '')))
           ORDER BY requested_at DESC, request_id DESC LIMIT {limit:UInt32}`,
-    params: { service: filter.service ?? null, since: filter.sinceMs ?? 0, limit: filter.limit },
+    params: {
+      service: filter.service ?? null, since: filter.sinceMs ?? 0, limit: filter.limit,
+      beforeMs: filter.before?.requestedAtMs ?? 0, beforeId: filter.before?.requestId ?? null,
+    },
   };
 }
 
@@ -114,7 +119,7 @@ export class ClickHouseRollbackStore implements RollbackStore {
     }));
   }
 
-  async list(filter: { service?: string | undefined; sinceMs?: number | undefined; limit: number }): Promise<StoredRollbackRequest[]> {
+  async list(filter: RollbackListFilter): Promise<StoredRollbackRequest[]> {
     const { sql, params } = rollbackListQuery(filter);
     const rs = await this.client.query({ query: sql, query_params: params, format: 'JSONEachRow' });
     return (await rs.json<RequestRow>()).map(ClickHouseRollbackStore.view);

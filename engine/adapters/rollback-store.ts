@@ -46,10 +46,28 @@ export interface RollbackStore {
   setState(requestId: string, state: RollbackState, nowMs: number): Promise<void>;
   appendDelivery(attempt: DeliveryAttempt): Promise<void>;
   deliveries(requestId: string): Promise<DeliveryAttempt[]>;
-  /** Newest first, optionally for one service and from a time on (requestedAtMs). */
-  list(filter: { service?: string | undefined; sinceMs?: number | undefined; limit: number }): Promise<StoredRollbackRequest[]>;
+  /**
+   * Newest first (requestedAtMs, then requestId, both descending), optionally for one
+   * service, from a time on (requestedAtMs), and strictly after (older than) `before` — the
+   * last request of the previous page.
+   */
+  list(filter: RollbackListFilter): Promise<StoredRollbackRequest[]>;
   /** Requests still being delivered (to resume after a restart). */
   pending(): Promise<StoredRollbackRequest[]>;
+}
+
+/** What `RollbackStore.list` selects. */
+export interface RollbackListFilter {
+  service?: string | undefined;
+  sinceMs?: number | undefined;
+  /** Key of the last request of the previous page: only older ones follow. */
+  before?: { requestedAtMs: number; requestId: string } | undefined;
+  limit: number;
+}
+
+/** Newest-first order of rollback requests: requestedAtMs, then requestId, both descending. */
+export function newerFirst(a: { requestedAtMs: number; requestId: string }, b: { requestedAtMs: number; requestId: string }): number {
+  return b.requestedAtMs - a.requestedAtMs || (a.requestId < b.requestId ? 1 : a.requestId > b.requestId ? -1 : 0);
 }
 
 /** The standard fake: everything in memory, in insertion order. */
@@ -82,10 +100,12 @@ export class InMemoryRollbackStore implements RollbackStore {
     return this.log.filter((a) => a.requestId === requestId);
   }
 
-  async list(filter: { service?: string | undefined; sinceMs?: number | undefined; limit: number }): Promise<StoredRollbackRequest[]> {
+  async list(filter: RollbackListFilter): Promise<StoredRollbackRequest[]> {
+    const before = filter.before;
     return [...this.requests.values()]
       .filter((r) => (filter.service === undefined || r.request.service === filter.service) && r.request.requestedAtMs >= (filter.sinceMs ?? 0))
-      .sort((a, b) => b.request.requestedAtMs - a.request.requestedAtMs)
+      .filter((r) => before === undefined || newerFirst(before, r.request) < 0)
+      .sort((a, b) => newerFirst(a.request, b.request))
       .slice(0, filter.limit);
   }
 

@@ -48,6 +48,10 @@ beforeAll(async () => {
   await rollbacks.appendDelivery({ requestId: 'rb_1', target: 'http://hooks.example/rollback', attempt: 1, atMs: T0 + 61_000, outcome: 'retry', statusCode: 503, detail: 'HTTP 503', durationMs: 12, nextAttemptAtMs: T0 + 62_000 });
   await rollbacks.appendDelivery({ requestId: 'rb_1', target: 'http://hooks.example/rollback', attempt: 2, atMs: T0 + 62_500, outcome: 'delivered', statusCode: 200, detail: '', durationMs: 9, nextAttemptAtMs: null });
   await rollbacks.setState('rb_1', 'delivered', T0 + 62_500);
+  // older requests of another service, two of them at the same millisecond (the id breaks the tie)
+  for (const [id, at] of [['rb_2', T0], ['rb_3', T0], ['rb_4', T0 - 1]] as const) {
+    await rollbacks.create({ ...rollback, requestId: id, service: 'search', requestedAtMs: at, dryRun: true }, at);
+  }
   const release: ReleaseDeps = {
     history: { load: async (args) => { historyCalls.push(args); return generatedMonth(); } },
     canary: {
@@ -147,12 +151,39 @@ describe('canaryComparison over GraphQL', () => {
 
 describe('rollbackRequests', () => {
   it('lists requests with their delivery log', async () => {
-    const r = await graphql('{ rollbackRequests(service: "checkout") { state request { requestId version rollbackToVersion triggerKind dryRun } deliveries { attempt outcome statusCode } } }');
-    expect(r.data!.rollbackRequests).toEqual([{
-      state: 'delivered',
-      request: { requestId: 'rb_1', version: '1.4.2', rollbackToVersion: '1.4.1', triggerKind: 'slo-breach', dryRun: false },
-      deliveries: [{ attempt: 1, outcome: 'retry', statusCode: 503 }, { attempt: 2, outcome: 'delivered', statusCode: 200 }],
-    }]);
+    const r = await graphql('{ rollbackRequests(service: "checkout") { edges { node { state request { requestId version rollbackToVersion triggerKind dryRun } deliveries { attempt outcome statusCode } } } pageInfo { hasNextPage } } }');
+    expect(r.data!.rollbackRequests).toEqual({
+      edges: [{
+        node: {
+          state: 'delivered',
+          request: { requestId: 'rb_1', version: '1.4.2', rollbackToVersion: '1.4.1', triggerKind: 'slo-breach', dryRun: false },
+          deliveries: [{ attempt: 1, outcome: 'retry', statusCode: 503 }, { attempt: 2, outcome: 'delivered', statusCode: 200 }],
+        },
+      }],
+      pageInfo: { hasNextPage: false },
+    });
+  });
+
+  it('pages newest first by cursor, ties at one millisecond broken by id, none skipped or repeated', async () => {
+    type Page = { edges: { node: { request: { requestId: string } } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+    const page = async (after?: string) => {
+      const r = await graphql('query($after: String) { rollbackRequests(first: 2, after: $after) { edges { node { request { requestId } } } pageInfo { hasNextPage endCursor } } }', { after });
+      return r.data!.rollbackRequests as unknown as Page;
+    };
+    const first = await page();
+    const second = await page(first.pageInfo.endCursor!);
+    expect(first.edges.map((e) => e.node.request.requestId)).toEqual(['rb_1', 'rb_3']);
+    expect(first.pageInfo.hasNextPage).toBe(true);
+    expect(second.edges.map((e) => e.node.request.requestId)).toEqual(['rb_2', 'rb_4']);
+    expect(second.pageInfo.hasNextPage).toBe(false);
+  });
+
+  it('refuses a cursor of another list and a page size out of range, with codes', async () => {
+    const decisionsCursor = Buffer.from(JSON.stringify({ v: 1, k: 'gateDecisions', key: [1, 'x'] })).toString('base64url');
+    const wrong = await graphql(`{ rollbackRequests(after: "${decisionsCursor}") { pageInfo { hasNextPage } } }`);
+    expect(wrong.errors![0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', argument: 'after' } });
+    const big = await graphql('{ rollbackRequests(first: 501) { pageInfo { hasNextPage } } }');
+    expect(big.errors![0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', argument: 'first' } });
   });
 });
 
