@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isSignal, type Signal } from '../../schema/events/v1/signal.ts';
+import { yieldTurn } from '../../platform/event-loop/yield-turn.ts';
 import { readBody, statusOfBodyError } from '../../platform/http/read-body.ts';
 import { errorMessage, isRetriable, SluiceError } from '../../platform/errors/sluice-error.ts';
 import type { DecodedItem } from '../decode/decoder.ts';
@@ -26,7 +27,8 @@ export interface NdjsonIngestDeps {
  * Lines are split on raw bytes and each is decoded strictly (invalid UTF-8 is a dead letter
  * `invalid_utf8`, as on every other path). While the store is failing the request is
  * refused with 503 and `Retry-After`, before anything is taken. A large body is decoded
- * in slices of ~2 ms, so one request never holds the event loop for long.
+ * in slices of ~2 ms, one slice per turn of the event loop across all requests
+ * (platform/event-loop/yield-turn.ts), so requests never hold the event loop for long.
  */
 /** Longest stretch of decoding before the handler yields to the event loop, ms. */
 const DECODE_SLICE_MS = 2;
@@ -72,7 +74,7 @@ export function createNdjsonIngestHandler(deps: NdjsonIngestDeps) {
     for (let start = 0; start <= body.length; ) {
       if (performance.now() - sliceStartedMs >= DECODE_SLICE_MS) {
         // a large body is decoded in slices: the event loop serves gates and queries in between
-        await new Promise<void>((resolve) => setImmediate(resolve));
+        await yieldTurn();
         sliceStartedMs = performance.now();
       }
       let end = body.indexOf(0x0a, start);

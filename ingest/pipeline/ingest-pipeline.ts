@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { isTransientStoreError } from '../../platform/clickhouse/clickhouse-error-kind.ts';
+import { yieldTurn } from '../../platform/event-loop/yield-turn.ts';
 import { SluiceError, errorMessage, isRetriable } from '../../platform/errors/sluice-error.ts';
 import type { Signal } from '../../schema/events/v1/signal.ts';
 import type { DecodedItem } from '../decode/decoder.ts';
@@ -269,7 +270,7 @@ export class IngestPipeline {
     this.admit();
     const durables = new Map<IngestSegment, Promise<void>>();
     for (let i = 0; i < items.length; i += size) {
-      if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (i > 0) await yieldTurn();
       await this.addEmbedded(source, signal, items.slice(i, i + size), durables);
     }
     this.opts.onWaiting?.();
