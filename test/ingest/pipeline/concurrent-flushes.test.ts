@@ -80,14 +80,20 @@ describe('IngestPipeline.flushConcurrently', () => {
   });
 });
 
+/** An embedded pipeline over a gated writer, its flusher kicked by every waiting caller (as sluice start wires it). */
+function embedded(flusherOpts: { lingerMs?: number } = {}) {
+  const { writer, inner, gates } = gatedWriter();
+  const q = new IngestPipeline({
+    writer, progress: new InMemoryProgressStore(), writerId: 'test', metrics: new IngestMetrics(), logger: silentLogger(), now: () => BASE_TIME_MS + 60_000,
+    batchMaxRows: 1_000, batchMaxDelayMs: 1_000, onWaiting: () => flusher.kick(),
+  });
+  const flusher = new EmbeddedFlusher(q, silentLogger(), 1_000, flusherOpts);
+  return { q, flusher, inner, gates };
+}
+
 describe('EmbeddedFlusher', () => {
   it('acknowledges a request once durable; requests arriving while their source is written share the next flush', async () => {
-    const { writer, inner, gates } = gatedWriter();
-    const q = new IngestPipeline({
-      writer, progress: new InMemoryProgressStore(), writerId: 'test', metrics: new IngestMetrics(), logger: silentLogger(), now: () => BASE_TIME_MS + 60_000,
-      batchMaxRows: 1_000, batchMaxDelayMs: 1_000, onWaiting: () => flusher.kick(),
-    });
-    const flusher = new EmbeddedFlusher(q, silentLogger(), 1_000);
+    const { q, flusher, inner, gates } = embedded();
     const acked: number[] = [];
     const request = (i: number) => q.accept('http/spans', 'spans', span(i), { wait: true }).then(() => void acked.push(i));
     const first = request(1);
@@ -107,12 +113,7 @@ describe('EmbeddedFlusher', () => {
   });
 
   it('writes one flush at a time: requests from several sources arriving meanwhile share the next one, one insert per table', async () => {
-    const { writer, inner, gates } = gatedWriter();
-    const q = new IngestPipeline({
-      writer, progress: new InMemoryProgressStore(), writerId: 'test', metrics: new IngestMetrics(), logger: silentLogger(), now: () => BASE_TIME_MS + 60_000,
-      batchMaxRows: 1_000, batchMaxDelayMs: 1_000, onWaiting: () => flusher.kick(),
-    });
-    const flusher = new EmbeddedFlusher(q, silentLogger(), 1_000, { lingerMs: 0 });
+    const { q, flusher, inner, gates } = embedded({ lingerMs: 0 });
     const request = (source: string, i: number) => q.accept(source, 'spans', span(i), { wait: true });
     const first = request('http/spans', 1);
     while (gates.length < 1) await tick();
@@ -131,12 +132,7 @@ describe('EmbeddedFlusher', () => {
   });
 
   it('lets a first request wait lingerMs for company when nothing is being written', async () => {
-    const { writer, inner, gates } = gatedWriter();
-    const q = new IngestPipeline({
-      writer, progress: new InMemoryProgressStore(), writerId: 'test', metrics: new IngestMetrics(), logger: silentLogger(), now: () => BASE_TIME_MS + 60_000,
-      batchMaxRows: 1_000, batchMaxDelayMs: 1_000, onWaiting: () => flusher.kick(),
-    });
-    const flusher = new EmbeddedFlusher(q, silentLogger(), 1_000, { lingerMs: 30 });
+    const { q, flusher, inner, gates } = embedded({ lingerMs: 30 });
     const spans = q.accept('http/spans', 'spans', span(1), { wait: true });
     await tick();
     expect(gates).toHaveLength(0); // lingering
