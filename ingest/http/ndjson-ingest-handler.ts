@@ -67,7 +67,7 @@ export function createNdjsonIngestHandler(deps: NdjsonIngestDeps) {
     }
     let decoder = decoders.get(signal);
     if (!decoder) decoders.set(signal, (decoder = new JsonEventDecoder(signal)));
-    const items: DecodedItem[] = [];
+    let items: DecodedItem[] = [];
     const rejected: { line: number; reason: string; detail: string }[] = [];
     let line = 0;
     let sliceStartedMs = performance.now();
@@ -94,14 +94,19 @@ export function createNdjsonIngestHandler(deps: NdjsonIngestDeps) {
       reply(200, { accepted: 0, rejected: [] });
       return true;
     }
+    const taken = items.length;
+    // the pipeline holds what it needs (rows, counts) until durable: this request lets go of
+    // the decoded events now, so they do not survive young-generation collections while it waits
+    const submitted = deps.submit(signal, items);
+    items = [];
     try {
-      await deps.submit(signal, items);
+      await submitted;
     } catch (err) {
       if (isRetriable(err)) refuse(503, err instanceof SluiceError ? err.code.toLowerCase() : 'unavailable', `${errorMessage(err)}; nothing of this request was taken`, { 'retry-after': '1' });
       else refuse(500, 'internal', 'Unexpected error.');
       return true;
     }
-    reply(rejected.length === items.length ? 400 : 200, { accepted: items.length - rejected.length, rejected });
+    reply(rejected.length === taken ? 400 : 200, { accepted: taken - rejected.length, rejected });
     return true;
   };
 }

@@ -273,6 +273,7 @@ export class IngestPipeline {
       if (i > 0) await yieldTurn();
       await this.addEmbedded(source, signal, items.slice(i, i + size), durables);
     }
+    items = []; // taken: the decoded events need not live while this waits for durability
     this.opts.onWaiting?.();
     await Promise.all(durables.values());
   }
