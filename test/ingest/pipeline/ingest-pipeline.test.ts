@@ -370,6 +370,19 @@ describe('IngestPipeline', () => {
     expect(writer.rows('dead_letters')).toHaveLength(1);
   });
 
+  it('isolates a row the store refuses inside a grouped insert: the other sources are written, the row dead-lettered with its own source', async () => {
+    const writer = new InMemoryRowWriter();
+    writer.rejectRow = (table, row) => (table === 'spans_raw' && row.source === 'otlp/spans' ? 'Code: 321. DB::Exception: value out of range (VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE)' : undefined);
+    const { p, metrics } = pipeline({ writer, batchMaxRows: 1_000 });
+    for (const [i, source] of ['http/spans', 'otlp/spans', 'sim/spans'].entries()) await p.accept(source, 'spans', decoder.decode(bytes(spanJson(i))));
+    await p.flush();
+    expect(writer.rows('spans_raw').map((r) => r.source).sort()).toEqual(['http/spans', 'sim/spans']);
+    expect(writer.rows('dead_letters')).toMatchObject([{ reason: 'storage_rejected', signal: 'spans', source: 'otlp/spans' }]);
+    expect(metrics.snapshot().deadLettered).toEqual({ storage_rejected: 1 });
+    await p.flush(); // nothing left, nothing written again
+    expect(writer.rows('spans_raw')).toHaveLength(2);
+  });
+
   it('continues an embedded source after a restart in a new generation of positions, past every one it used', async () => {
     const writer = new InMemoryRowWriter();
     const progress = new InMemoryProgressStore();
