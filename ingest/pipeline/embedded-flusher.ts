@@ -11,8 +11,8 @@ export const EMBEDDED_LINGER_MS = 20;
 /**
  * Drives the flushes of an embedded process (HTTP, OTLP/HTTP, simulator): group commit —
  * as soon as a caller waits, what arrived is written together, and whatever arrives while
- * a flush is being written, from any source, forms the next one (`maxInFlight` flushes at
- * a time, default 1), written with one insert per table for all its sources
+ * a flush is being written, from any source, forms the next one (one flush at a time),
+ * written with one insert per table for all its sources
  * (IngestPipeline.writeSegments). So concurrent requests share inserts instead of paying
  * one each: an insert costs the embedded ClickHouse a new part (~5 ms of CPU whatever its
  * size, and merges later), measured in docs/storage.md. Inputs nobody waits for are
@@ -28,20 +28,17 @@ export class EmbeddedFlusher {
   private scheduled = false;
   private stopping = false;
 
-  private readonly maxInFlight: number;
   private readonly lingerMs: number;
 
   /**
    * @param tickMs how often the timer looks for a due batch, ms
-   * @param opts.maxInFlight flushes written at a time (default 1)
    * @param opts.lingerMs how long a first waiting caller's flush waits for company, ms
    *   (default EMBEDDED_LINGER_MS)
    */
-  constructor(pipeline: IngestPipeline, logger: Logger, tickMs = 50, opts: { maxInFlight?: number; lingerMs?: number } = {}) {
+  constructor(pipeline: IngestPipeline, logger: Logger, tickMs = 50, opts: { lingerMs?: number } = {}) {
     this.pipeline = pipeline;
     this.logger = logger;
     this.tickMs = tickMs;
-    this.maxInFlight = opts.maxInFlight ?? 1;
     this.lingerMs = opts.lingerMs ?? EMBEDDED_LINGER_MS;
   }
 
@@ -71,7 +68,8 @@ export class EmbeddedFlusher {
   }
 
   private startDue(): void {
-    while (!this.stopping && this.running.size < this.maxInFlight && this.pipeline.isDue()) {
+    // one flush at a time: what arrives meanwhile waits for it and is written together next
+    if (!this.stopping && this.running.size === 0 && this.pipeline.isDue()) {
       const flushing = this.pipeline.flushConcurrently();
       if (!flushing) return; // the due segments' sources are being written: their end kicks again
       const run: Promise<void> = flushing.then(
