@@ -5,6 +5,7 @@ import { migrate } from '../../platform/clickhouse/migrations.ts';
 import { clickHouseJournalTarget, InsertJournal, journalDirOf } from '../../platform/clickhouse/insert-journal.ts';
 import type { SluiceConfig } from '../../platform/config/sluice-config.ts';
 import { otlpProtobufCodec } from '../../ingest/decode/otlp/otlp-proto-definitions.ts';
+import { NdjsonDecodeThread } from '../../ingest/decode/ndjson-decode-thread.ts';
 import { createNdjsonIngestHandler } from '../../ingest/http/ndjson-ingest-handler.ts';
 import { createOtlpHttpHandler } from '../../ingest/http/otlp-http-handler.ts';
 import { IngestMetrics } from '../../ingest/pipeline/ingest-metrics.ts';
@@ -150,11 +151,15 @@ export async function runEmbedded(config: SluiceConfig, logger: Logger): Promise
   // GraphQL and ingest behind one admission: cross-site refusal, token, limits, roles (api/http/api-routes.ts)
   const api = await createApiRoutes({ deps: apiDeps, limits: queryLimitsOf(config), maxBodyBytes: config.graphqlMaxBodyBytes });
   stops.push(() => api.stop());
+  // NDJSON bodies are decoded off the event loop that answers gates; closed after HTTP
+  const decodeThread = new NdjsonDecodeThread({ onFailure: (err) => logger.warn({ err: err.message }, 'NDJSON decode thread failed; decoding on the event loop until it is back') });
+  stops.push(() => decodeThread.close());
   const routes: RouteHandler[] = [
     ...api.routes,
     api.guardNdjson(createNdjsonIngestHandler({
       maxBodyBytes: 64 * 1024 * 1024,
       maxLineBytes: config.maxMessageBytes,
+      decodeThread,
       // large bodies are taken in slices: a gate waits for one slice, not for a request
       submit: (signal, items) => pipeline.acceptInSlices(`http/${signal}`, signal, items),
       onRejectedRequest: (reason) => metrics.countRejectedRequest(`http:${reason}`),

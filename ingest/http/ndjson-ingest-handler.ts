@@ -5,6 +5,8 @@ import { readBody, statusOfBodyError } from '../../platform/http/read-body.ts';
 import { errorMessage, isRetriable, SluiceError } from '../../platform/errors/sluice-error.ts';
 import type { DecodedItem } from '../decode/decoder.ts';
 import { JsonEventDecoder } from '../decode/json-event-decoder.ts';
+import { decodeNdjsonBody, type DecodedNdjsonBody } from '../decode/ndjson-body-decoder.ts';
+import type { NdjsonDecodeThread } from '../decode/ndjson-decode-thread.ts';
 
 export interface NdjsonIngestDeps {
   /**
@@ -16,6 +18,10 @@ export interface NdjsonIngestDeps {
   maxLineBytes: number;
   /** Counts a whole request refused before any line was read (413, 415, corrupt body, …), by reason. */
   onRejectedRequest?: (reason: string) => void;
+  /** Decodes bodies of at least `decodeThreadMinBytes` off the event loop; without it, every body is decoded here in slices. */
+  decodeThread?: Pick<NdjsonDecodeThread, 'decode'>;
+  /** Smallest body sent to the decode thread, bytes (default 16 KiB: a smaller one decodes faster than a round trip). */
+  decodeThreadMinBytes?: number;
 }
 
 /**
@@ -26,12 +32,16 @@ export interface NdjsonIngestDeps {
  * `{"accepted": n, "rejected": [{"line": 3, "reason": "schema_violation", "detail": "…"}]}`.
  * Lines are split on raw bytes and each is decoded strictly (invalid UTF-8 is a dead letter
  * `invalid_utf8`, as on every other path). While the store is failing the request is
- * refused with 503 and `Retry-After`, before anything is taken. A large body is decoded
- * in slices of ~2 ms, one slice per turn of the event loop across all requests
- * (platform/event-loop/yield-turn.ts), so requests never hold the event loop for long.
+ * refused with 503 and `Retry-After`, before anything is taken. A body of 16 KiB or more
+ * is decoded on the decode thread when one is given (ingest/decode/ndjson-decode-thread.ts);
+ * otherwise — and when the thread fails — it is decoded here in slices of ~2 ms, one slice
+ * per turn of the event loop across all requests (platform/event-loop/yield-turn.ts), so
+ * requests never hold the event loop for long.
  */
 /** Longest stretch of decoding before the handler yields to the event loop, ms. */
 const DECODE_SLICE_MS = 2;
+/** Smallest body sent to the decode thread by default, bytes. */
+const DECODE_THREAD_MIN_BYTES = 16 * 1024;
 
 export function createNdjsonIngestHandler(deps: NdjsonIngestDeps) {
   const decoders = new Map<Signal, JsonEventDecoder>();
@@ -65,31 +75,20 @@ export function createNdjsonIngestHandler(deps: NdjsonIngestDeps) {
       refuse(status, err instanceof SluiceError ? err.code.toLowerCase() : 'unreadable_body', errorMessage(err));
       return true;
     }
-    let decoder = decoders.get(signal);
-    if (!decoder) decoders.set(signal, (decoder = new JsonEventDecoder(signal)));
-    let items: DecodedItem[] = [];
-    const rejected: { line: number; reason: string; detail: string }[] = [];
-    let line = 0;
-    let sliceStartedMs = performance.now();
-    for (let start = 0; start <= body.length; ) {
-      if (performance.now() - sliceStartedMs >= DECODE_SLICE_MS) {
-        // a large body is decoded in slices: the event loop serves gates and queries in between
-        await yieldTurn();
-        sliceStartedMs = performance.now();
-      }
-      let end = body.indexOf(0x0a, start);
-      if (end === -1) end = body.length;
-      line++;
-      let raw = body.subarray(start, end);
-      if (raw.length > 0 && raw[raw.length - 1] === 0x0d) raw = raw.subarray(0, raw.length - 1);
-      start = end + 1;
-      if (isBlank(raw)) continue;
-      const item: DecodedItem = raw.byteLength > deps.maxLineBytes
-        ? { ok: false, signal, reason: 'oversized', detail: `line is ${raw.byteLength} bytes, limit is ${deps.maxLineBytes} (SLUICE_MAX_MESSAGE_BYTES)`, raw }
-        : decoder.decode(raw)[0]!;
-      if (!item.ok) rejected.push({ line, reason: item.reason, detail: item.detail });
-      items.push(item);
+    let decoded: DecodedNdjsonBody | undefined;
+    if (deps.decodeThread !== undefined && body.byteLength >= (deps.decodeThreadMinBytes ?? DECODE_THREAD_MIN_BYTES)) {
+      // a body the thread could not decode (it failed or is closed) is decoded here instead
+      decoded = await deps.decodeThread.decode(signal, body, deps.maxLineBytes).catch(() => undefined);
     }
+    if (decoded === undefined) {
+      let decoder = decoders.get(signal);
+      if (!decoder) decoders.set(signal, (decoder = new JsonEventDecoder(signal)));
+      // a large body is decoded in slices: the event loop serves gates and queries in between
+      decoded = await decodeNdjsonBody(decoder, body, deps.maxLineBytes, { sliceMs: DECODE_SLICE_MS, pause: yieldTurn });
+    }
+    let items = decoded.items;
+    const rejected = decoded.rejected;
+    decoded = undefined;
     if (items.length === 0) {
       reply(200, { accepted: 0, rejected: [] });
       return true;
@@ -111,7 +110,3 @@ export function createNdjsonIngestHandler(deps: NdjsonIngestDeps) {
   };
 }
 
-function isBlank(bytes: Uint8Array): boolean {
-  for (const b of bytes) if (b !== 0x20 && b !== 0x09 && b !== 0x0d && b !== 0x0a) return false;
-  return true;
-}

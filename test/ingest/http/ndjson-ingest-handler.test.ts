@@ -3,32 +3,45 @@ import type { AddressInfo } from 'node:net';
 import { gzipSync, zstdCompressSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DecodedItem } from '../../../ingest/decode/decoder.ts';
+import { NdjsonDecodeThread } from '../../../ingest/decode/ndjson-decode-thread.ts';
 import { createNdjsonIngestHandler } from '../../../ingest/http/ndjson-ingest-handler.ts';
 import { SluiceError } from '../../../platform/errors/sluice-error.ts';
 import { spanJson } from '../../support/span-fixtures.ts';
 
 const MAX_BODY = 256 * 1024;
-let server: Server;
+/** One server decodes on the event loop, one sends every body to a real decode thread, one to a thread that always fails. */
+const servers: Server[] = [];
+const urls: Record<'event loop' | 'decode thread' | 'failing decode thread', string> = { 'event loop': '', 'decode thread': '', 'failing decode thread': '' };
 let url: string;
 let submitted: DecodedItem[][] = [];
 let rejected: string[] = [];
 let failWith: Error | undefined;
+const thread = new NdjsonDecodeThread();
 
 beforeAll(async () => {
-  const handler = createNdjsonIngestHandler({
-    maxBodyBytes: MAX_BODY,
-    maxLineBytes: 64 * 1024,
-    submit: async (_signal, items) => {
-      if (failWith) throw failWith;
-      submitted.push(items);
-    },
-    onRejectedRequest: (reason) => void rejected.push(reason),
-  });
-  server = createServer((req, res) => void handler(req, res, new URL(req.url ?? '/', 'http://x')));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const failing = { decode: () => Promise.reject(new SluiceError('DECODE_THREAD_FAILED', 'the decode thread exited with code 1')) };
+  for (const [mode, decodeThread] of [['event loop', undefined], ['decode thread', thread], ['failing decode thread', failing]] as const) {
+    const handler = createNdjsonIngestHandler({
+      maxBodyBytes: MAX_BODY,
+      maxLineBytes: 64 * 1024,
+      submit: async (_signal, items) => {
+        if (failWith) throw failWith;
+        submitted.push(items);
+      },
+      onRejectedRequest: (reason) => void rejected.push(reason),
+      decodeThread,
+      decodeThreadMinBytes: 0,
+    });
+    const server = createServer((req, res) => void handler(req, res, new URL(req.url ?? '/', 'http://x')));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    servers.push(server);
+    urls[mode] = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
 });
-afterAll(() => new Promise<void>((r) => server.close(() => r())));
+afterAll(async () => {
+  await thread.close();
+  await Promise.all(servers.map((server) => new Promise<void>((r) => server.close(() => r()))));
+});
 beforeEach(() => {
   submitted = [];
   rejected = [];
@@ -38,7 +51,11 @@ beforeEach(() => {
 const post = (body: string | Buffer, headers: Record<string, string> = {}) => fetch(`${url}/ingest/spans`, { method: 'POST', body, headers });
 const deep = (n: number) => `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`;
 
-describe('POST /ingest/<signal> (NDJSON)', () => {
+describe.each(Object.keys(urls) as (keyof typeof urls)[])('POST /ingest/<signal> (NDJSON), decoded on the %s', (mode) => {
+  beforeEach(() => {
+    url = urls[mode];
+  });
+
   it('dead-letters one line nested 10,000 levels deep (too_deep) and takes the 100 good lines of the same request', async () => {
     const lines = Array.from({ length: 100 }, (_, i) => JSON.stringify(spanJson(i)));
     lines.splice(50, 0, JSON.stringify({ ...spanJson(999), extra: JSON.parse(deep(100)) }).replace('"extra":', `"extra":${deep(10_000)},"x":`));
