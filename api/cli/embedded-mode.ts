@@ -101,7 +101,8 @@ export async function runEmbedded(config: SluiceConfig, logger: Logger): Promise
     sampler: buildRowSampler(config),
     // SLI deltas for the judge, and signal rollups any SLO's history is rebuilt from (docs/history.md)
     participants: [engine.participant, new SignalRollupParticipant()],
-    writer: new ClickHouseRowWriter(clickhouse),
+    // ingest inserts run below the thread that answers gates (see ClickHouseRowWriter)
+    writer: new ClickHouseRowWriter(clickhouse, { threadNice: 10 }),
     progress: new ClickHouseProgressStore(clickhouse),
     writerId: `${hostname()}:${process.pid}:embedded`,
     metrics,

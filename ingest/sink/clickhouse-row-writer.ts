@@ -49,18 +49,25 @@ export class ClickHouseRowWriter implements RowWriter {
   private readonly client: ClickHouseClient;
   private readonly format: RowWriterFormat;
   private readonly encoders = new Map<string, Promise<BinaryEncoder | undefined>>();
+  private readonly threadNice: number | undefined;
   /** Inserts sent as JSONEachRow although a binary format was asked for (a value with no exact binary form). */
   jsonFallbacks = 0;
 
-  constructor(client: ClickHouseClient, opts: { format?: RowWriterFormat } = {}) {
+  /**
+   * `threadNice`: Linux nice value (1–19) of the ClickHouse threads that run these inserts
+   * (setting `os_thread_priority`; applied with CAP_SYS_NICE, else ignored by ClickHouse):
+   * embedded mode runs its ingest inserts below the JavaScript thread that answers gates.
+   */
+  constructor(client: ClickHouseClient, opts: { format?: RowWriterFormat; threadNice?: number } = {}) {
     this.client = client;
     this.format = opts.format ?? 'Native';
+    this.threadNice = opts.threadNice;
   }
 
   async insert(table: string, rows: Row[], dedupToken: string): Promise<void> {
     // with the table's non_replicated_deduplication_window, a replayed segment (same
     // rows, same token) is dropped by the server
-    const settings = { insert_deduplication_token: dedupToken };
+    const settings = { insert_deduplication_token: dedupToken, ...(this.threadNice === undefined ? {} : { os_thread_priority: String(this.threadNice) }) };
     try {
       const encoded = this.format === 'JSONEachRow' ? undefined : (await this.encoderFor(table))?.encode(rows);
       if (encoded) {

@@ -84,8 +84,16 @@ export function isClickHouseEngineError(err: unknown): boolean {
 }
 
 const silentLogger: ChdbEngineLogger = { info() {}, warn() {}, error() {} };
+/**
+ * Linux nice value of the engine's background merge threads (ClickHouse server setting
+ * `os_threads_nice_value_merge_mutate`): merges of small ingest parts take a third of a
+ * core or more under load, and share the cores with the JavaScript thread that answers
+ * gates; at nice 10 they take what that thread leaves. (ClickHouse applies it only with
+ * CAP_SYS_NICE — root has it; without it merges keep the default priority.)
+ */
+const MERGE_THREADS_NICE = 10;
 /** Engine arguments of every connection (see the class comment). */
-const CONNECTION_ARGS: readonly string[] = ['--session_timezone=UTC'];
+const CONNECTION_ARGS: readonly string[] = ['--session_timezone=UTC', `--os_threads_nice_value_merge_mutate=${MERGE_THREADS_NICE}`];
 const PID_FILE = 'sluice.pid';
 
 /**
