@@ -26,18 +26,20 @@ export interface DecodeSlicing {
  * `\r` before the `\n` is dropped, blank lines are skipped), each line decoded strictly by
  * the signal's JSON contract decoder; a line longer than `maxLineBytes` is `oversized`
  * without being read. The same function runs on the event loop (with `slicing`) and on the
- * decode thread (ingest/decode/ndjson-decode-thread.ts), so both give the same items.
+ * decode thread (ingest/decode/ndjson-decode-thread.ts), so both give the same items; the
+ * thread takes a body in pieces, each numbered from its `firstLine`.
  */
 export async function decodeNdjsonBody(
   decoder: JsonEventDecoder,
   body: Uint8Array,
   maxLineBytes: number,
-  slicing?: DecodeSlicing,
+  opts: { slicing?: DecodeSlicing; firstLine?: number } = {},
 ): Promise<DecodedNdjsonBody> {
   const signal: Signal = decoder.signal;
+  const { slicing } = opts;
   const items: DecodedItem[] = [];
   const rejected: NdjsonRejectedLine[] = [];
-  let line = 0;
+  let line = (opts.firstLine ?? 1) - 1;
   let sliceStartedMs = slicing === undefined ? 0 : performance.now();
   for (let start = 0; start <= body.length; ) {
     if (slicing !== undefined && performance.now() - sliceStartedMs >= slicing.sliceMs) {

@@ -1,15 +1,18 @@
 import { Worker } from 'node:worker_threads';
 import { SluiceError } from '../../platform/errors/sluice-error.ts';
 import type { Signal } from '../../schema/events/v1/signal.ts';
-import type { DecodedNdjsonBody } from './ndjson-body-decoder.ts';
+import type { DecodedItem } from './decoder.ts';
+import type { DecodedNdjsonBody, NdjsonRejectedLine } from './ndjson-body-decoder.ts';
 
 /** One body for the decode thread. */
 export interface DecodeRequest {
   id: number;
   signal: Signal;
-  /** A copy of the body, transferred: the caller keeps its own. */
+  /** A copy of one piece of the body (whole lines), transferred: the caller keeps its own. */
   body: Uint8Array;
   maxLineBytes: number;
+  /** Line number of the piece's first line in the whole body (from 1). */
+  firstLine: number;
 }
 
 /** The decode thread's answer to one request. */
@@ -18,7 +21,15 @@ export type DecodeReply = { id: number; decoded: DecodedNdjsonBody } | { id: num
 export interface NdjsonDecodeThreadOptions {
   /** Told when the thread failed (it is started again for the next body). */
   onFailure?: (err: SluiceError) => void;
+  /** Largest piece of a body sent at once, bytes (default 64 KiB; a longer line goes whole). */
+  pieceBytes?: number;
 }
+
+/**
+ * Default piece size, bytes: the event loop takes each answer in one go (~1.5–4 µs per
+ * item), so a 64 KiB piece (~200 spans) costs it well under a millisecond.
+ */
+const PIECE_BYTES = 64 * 1024;
 
 /**
  * Decodes NDJSON bodies on a worker thread (ingest/decode/ndjson-decode-worker.ts), so
@@ -27,7 +38,10 @@ export interface NdjsonDecodeThreadOptions {
  * `npm run bench:gate`'s traffic): decoding ~5 µs, taking the decoded items back from the
  * thread ~1.5–4 µs, and the validation's garbage stays on the thread's own heap.
  *
- * One thread, started on first use; bodies are decoded in the order they are sent. When
+ * A body goes in pieces of whole lines (`pieceBytes`), the next sent when the last one's
+ * answer is in: each answer is a separate event-loop task, so a 64 MiB body never holds the
+ * loop while its items are taken in, and other requests' pieces take turns with it.
+ * One thread, started on first use; pieces are decoded in the order they are sent. When
  * the thread fails (it threw, exited or an answer could not be read), the bodies waiting
  * on it are rejected with `DECODE_THREAD_FAILED` and the next body starts a new thread:
  * the caller decodes a rejected body itself, so nothing is lost.
@@ -38,22 +52,43 @@ export class NdjsonDecodeThread {
   private nextId = 0;
   private closed = false;
   private readonly onFailure: ((err: SluiceError) => void) | undefined;
+  private readonly pieceBytes: number;
   /** Bodies decoded on the thread, and times the thread failed. */
   readonly counts = { decoded: 0, failures: 0 };
 
   constructor(opts: NdjsonDecodeThreadOptions = {}) {
     this.onFailure = opts.onFailure;
+    this.pieceBytes = opts.pieceBytes ?? PIECE_BYTES;
   }
 
   /** Decodes `body` on the thread; rejects with DECODE_THREAD_FAILED or DECODE_THREAD_CLOSED (then decode it here). */
-  decode(signal: Signal, body: Uint8Array, maxLineBytes: number): Promise<DecodedNdjsonBody> {
+  async decode(signal: Signal, body: Uint8Array, maxLineBytes: number): Promise<DecodedNdjsonBody> {
+    const items: DecodedItem[] = [];
+    const rejected: NdjsonRejectedLine[] = [];
+    let firstLine = 1;
+    let start = 0;
+    do {
+      let end = start + this.pieceBytes >= body.length ? -1 : body.indexOf(0x0a, start + this.pieceBytes - 1);
+      end = end === -1 ? body.length : end + 1;
+      const piece = body.subarray(start, end);
+      const decoded = await this.decodePiece(signal, piece, maxLineBytes, firstLine);
+      for (const item of decoded.items) items.push(item);
+      for (const line of decoded.rejected) rejected.push(line);
+      firstLine += newlines(piece);
+      start = end;
+    } while (start < body.length);
+    this.counts.decoded++;
+    return { items, rejected };
+  }
+
+  private decodePiece(signal: Signal, piece: Uint8Array, maxLineBytes: number, firstLine: number): Promise<DecodedNdjsonBody> {
     if (this.closed) return Promise.reject(new SluiceError('DECODE_THREAD_CLOSED', 'the decode thread is closed'));
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
-    const copy = new Uint8Array(body); // exactly the body's bytes, whatever buffer it is a view of
+    const copy = new Uint8Array(piece); // exactly the piece's bytes, whatever buffer it is a view of
     return new Promise<DecodedNdjsonBody>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      worker.postMessage({ id, signal, body: copy, maxLineBytes } satisfies DecodeRequest, [copy.buffer]);
+      worker.postMessage({ id, signal, body: copy, maxLineBytes, firstLine } satisfies DecodeRequest, [copy.buffer]);
     });
   }
 
@@ -77,7 +112,6 @@ export class NdjsonDecodeThread {
         waiter.reject(new SluiceError('DECODE_THREAD_FAILED', `the decode thread failed on a body: ${reply.error}`));
         return;
       }
-      this.counts.decoded++;
       waiter.resolve(reply.decoded);
     });
     const fail = (reason: string) => {
@@ -101,4 +135,11 @@ export class NdjsonDecodeThread {
     this.waiting.clear();
     for (const w of waiting) w.reject(err);
   }
+}
+
+/** Newlines in `bytes`: the lines a piece ending in one holds. */
+function newlines(bytes: Uint8Array): number {
+  let count = 0;
+  for (let i = bytes.indexOf(0x0a); i !== -1; i = bytes.indexOf(0x0a, i + 1)) count++;
+  return count;
 }

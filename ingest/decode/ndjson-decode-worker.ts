@@ -16,12 +16,12 @@ parentPort!.on('message', (request: DecodeRequest) => {
   void decode(request).then((reply) => parentPort!.postMessage(reply));
 });
 
-async function decode({ id, signal, body, maxLineBytes }: DecodeRequest): Promise<DecodeReply> {
+async function decode({ id, signal, body, maxLineBytes, firstLine }: DecodeRequest): Promise<DecodeReply> {
   try {
     if (!isSignal(signal)) return { id, error: `unknown signal ${JSON.stringify(signal)}` };
     let decoder = decoders.get(signal);
     if (!decoder) decoders.set(signal, (decoder = new JsonEventDecoder(signal)));
-    const decoded = await decodeNdjsonBody(decoder, body, maxLineBytes);
+    const decoded = await decodeNdjsonBody(decoder, body, maxLineBytes, { firstLine });
     for (const item of decoded.items) if (!item.ok) item.raw = new Uint8Array(item.raw);
     return { id, decoded };
   } catch (err) {

@@ -84,7 +84,7 @@ export function createNdjsonIngestHandler(deps: NdjsonIngestDeps) {
       let decoder = decoders.get(signal);
       if (!decoder) decoders.set(signal, (decoder = new JsonEventDecoder(signal)));
       // a large body is decoded in slices: the event loop serves gates and queries in between
-      decoded = await decodeNdjsonBody(decoder, body, deps.maxLineBytes, { sliceMs: DECODE_SLICE_MS, pause: yieldTurn });
+      decoded = await decodeNdjsonBody(decoder, body, deps.maxLineBytes, { slicing: { sliceMs: DECODE_SLICE_MS, pause: yieldTurn } });
     }
     let items = decoded.items;
     const rejected = decoded.rejected;

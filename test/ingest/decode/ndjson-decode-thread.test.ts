@@ -47,6 +47,19 @@ describe('NdjsonDecodeThread', () => {
     expect(there.items.filter((i) => i.ok)).toHaveLength(3);
   });
 
+  it('takes a body in pieces of whole lines and numbers their lines as in one piece', async () => {
+    // 200 mixed bodies in one: bad lines fall on both sides of piece boundaries, CRLF and blank lines too
+    const body = Buffer.concat(Array.from({ length: 200 }, () => Buffer.concat([mixedBody(), Buffer.from('\n')])));
+    const here = await decodeNdjsonBody(new JsonEventDecoder('spans'), body, MAX_LINE);
+    for (const pieceBytes of [1, 700, 64 * 1024]) {
+      const there = await newThread({ pieceBytes }).decode('spans', body, MAX_LINE);
+      expect(there.rejected).toStrictEqual(here.rejected);
+      expect(comparable(there.items)).toStrictEqual(comparable(here.items));
+    }
+    expect(here.rejected).toHaveLength(800);
+    expect(here.rejected.at(-1)!.line).toBe(199 * 9 + 7); // nine lines a body; the last bad one is the seventh
+  });
+
   it('sends back a rejected line\'s own bytes, not the whole body once per bad line', async () => {
     const bad = 'not json';
     const body = Buffer.from(Array.from({ length: 2_000 }, (_, i) => (i % 2 === 0 ? bad : JSON.stringify(spanJson(i)))).join('\n'));
