@@ -23,6 +23,8 @@ export interface NdjsonDecodeThreadOptions {
   onFailure?: (err: SluiceError) => void;
   /** Largest piece of a body sent at once, bytes (default 64 KiB; a longer line goes whole). */
   pieceBytes?: number;
+  /** After a failure, how long bodies are refused at once (decoded on the event loop) before a new thread is started, ms (default 5 000). */
+  restartDelayMs?: number;
 }
 
 /**
@@ -43,8 +45,9 @@ const PIECE_BYTES = 64 * 1024;
  * loop while its items are taken in, and other requests' pieces take turns with it.
  * One thread, started on first use; pieces are decoded in the order they are sent. When
  * the thread fails (it threw, exited or an answer could not be read), the bodies waiting
- * on it are rejected with `DECODE_THREAD_FAILED` and the next body starts a new thread:
- * the caller decodes a rejected body itself, so nothing is lost.
+ * on it are rejected with `DECODE_THREAD_FAILED`, and so is every body for `restartDelayMs`
+ * (a thread that cannot start is not restarted for every request); the next body after
+ * that starts a new thread. The caller decodes a rejected body itself: nothing is lost.
  */
 export class NdjsonDecodeThread {
   private worker: Worker | undefined;
@@ -53,12 +56,16 @@ export class NdjsonDecodeThread {
   private closed = false;
   private readonly onFailure: ((err: SluiceError) => void) | undefined;
   private readonly pieceBytes: number;
+  private readonly restartDelayMs: number;
+  /** performance.now() before which no new thread is started, ms. */
+  private restartAfterMs = 0;
   /** Bodies decoded on the thread, and times the thread failed. */
   readonly counts = { decoded: 0, failures: 0 };
 
   constructor(opts: NdjsonDecodeThreadOptions = {}) {
     this.onFailure = opts.onFailure;
     this.pieceBytes = opts.pieceBytes ?? PIECE_BYTES;
+    this.restartDelayMs = opts.restartDelayMs ?? 5_000;
   }
 
   /** Decodes `body` on the thread; rejects with DECODE_THREAD_FAILED or DECODE_THREAD_CLOSED (then decode it here). */
@@ -83,6 +90,9 @@ export class NdjsonDecodeThread {
 
   private decodePiece(signal: Signal, piece: Uint8Array, maxLineBytes: number, firstLine: number): Promise<DecodedNdjsonBody> {
     if (this.closed) return Promise.reject(new SluiceError('DECODE_THREAD_CLOSED', 'the decode thread is closed'));
+    if (this.worker === undefined && performance.now() < this.restartAfterMs) {
+      return Promise.reject(new SluiceError('DECODE_THREAD_FAILED', 'the decode thread failed recently and is not started again yet'));
+    }
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
     const copy = new Uint8Array(piece); // exactly the piece's bytes, whatever buffer it is a view of
@@ -119,6 +129,7 @@ export class NdjsonDecodeThread {
       this.worker = undefined;
       void worker.terminate();
       this.counts.failures++;
+      this.restartAfterMs = performance.now() + this.restartDelayMs;
       const err = new SluiceError('DECODE_THREAD_FAILED', `the decode thread ${reason}; its bodies are decoded on the event loop`);
       this.rejectAll(err);
       this.onFailure?.(err);

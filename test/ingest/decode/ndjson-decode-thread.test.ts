@@ -85,15 +85,19 @@ describe('NdjsonDecodeThread', () => {
     expect(thread.counts).toEqual({ decoded: 20, failures: 0 });
   });
 
-  it('rejects the bodies waiting on a thread that dies (DECODE_THREAD_FAILED), says so, and decodes the next body on a new thread', async () => {
+  it('rejects the bodies waiting on a thread that dies (DECODE_THREAD_FAILED), says so, refuses bodies at once for restartDelayMs, then starts a new thread', async () => {
     const failures: SluiceError[] = [];
-    const thread = newThread({ onFailure: (err) => failures.push(err) });
+    const thread = newThread({ onFailure: (err) => failures.push(err), restartDelayMs: 300 });
     const big = Buffer.from(Array.from({ length: 40_000 }, (_, i) => JSON.stringify(spanJson(i))).join('\n'));
     const waiting = expect(thread.decode('spans', big, MAX_LINE)).rejects.toMatchObject({ code: 'DECODE_THREAD_FAILED' });
     // the thread dies while it decodes (as an out-of-memory kill or a native crash would end it)
     await (thread as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
     await waiting;
     expect(failures.map((f) => f.code)).toEqual(['DECODE_THREAD_FAILED']);
+    // a thread that cannot stay up is not started again for every request: the caller decodes meanwhile
+    await expect(thread.decode('spans', Buffer.from(JSON.stringify(spanJson(1))), MAX_LINE)).rejects.toMatchObject({ code: 'DECODE_THREAD_FAILED' });
+    expect((thread as unknown as { worker: unknown }).worker).toBeUndefined();
+    await new Promise((r) => setTimeout(r, 350));
     const next = await thread.decode('spans', Buffer.from(JSON.stringify(spanJson(1))), MAX_LINE);
     expect(next.items).toHaveLength(1);
     expect(thread.counts).toEqual({ decoded: 1, failures: 1 });
